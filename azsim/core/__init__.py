@@ -1,0 +1,1 @@
+"""Shared parts of the simulator: routing, store, long-running operations, faults, errors."""

@@ -1,0 +1,114 @@
+"""Tunable behaviour: operation durations, time scale, Azure rules that the documents disagree on.
+
+Every value here can be read and changed at run time through ``GET/POST /_azsim/settings``.
+"""
+
+from __future__ import annotations
+
+import copy
+
+# Realistic durations in seconds (before ``time_scale``), from public traces and docs.
+DEFAULT_DURATIONS = {
+    "resource_group.delete": 30.0,
+    "vm.create": 45.0,
+    "vm.deallocate": 30.0,
+    "vm.power_off": 20.0,
+    "vm.start": 25.0,
+    "vm.restart": 30.0,
+    "vm.delete": 25.0,
+    "vm.update": 5.0,
+    "vm.run_command": 15.0,
+    "vm.capture": 60.0,
+    "disk.create": 5.0,
+    "disk.update": 5.0,
+    "disk.delete": 5.0,
+    "snapshot.create": 10.0,
+    "snapshot.delete": 5.0,
+    "image.create": 40.0,
+    "image.delete": 10.0,
+    "gallery.create": 5.0,
+    "gallery.delete": 5.0,
+    "gallery_image.create": 5.0,
+    "gallery_image.delete": 5.0,
+    "gallery_image_version.create": 180.0,  # replication of one region; regions replicate in parallel
+    "gallery_image_version.delete": 30.0,
+    "network.create": 3.0,
+    "network.delete": 3.0,
+}
+
+DEFAULTS = {
+    # Multiplies every duration: 1.0 = realistic, 0.0 = instant (operations finish before the first poll).
+    "time_scale": 1.0,
+    "durations": DEFAULT_DURATIONS,
+    # Added to every ARM/Entra request, to model network latency in benchmarks.
+    "latency_ms": 0,
+    # ARM's 2024 token bucket, per subscription and operation kind.
+    "throttling": {
+        "enabled": True,
+        "reads": {"capacity": 250, "refill_per_s": 25},
+        "writes": {"capacity": 200, "refill_per_s": 10},
+        "deletes": {"capacity": 200, "refill_per_s": 10},
+    },
+    # Rules where Microsoft's documents differ or changed over time.
+    "rules": {
+        # Performance tier changes need the disk unattached or its VM deallocated (older docs);
+        # newer docs allow changes on a running VM.
+        "tier_change_requires_deallocation": False,
+        # Direct conversion to/from PremiumV2_LRS / UltraSSD_LRS (2024 docs: not supported).
+        "allow_premium_v2_conversion": False,
+        # A performance-tier downgrade is allowed once per this many hours.
+        "tier_downgrade_cooldown_hours": 12,
+        # Disk SKU (type) changes per disk per day.
+        "sku_changes_per_day": 2,
+    },
+    "auth": {
+        "tenant_id": "72f988bf-86f1-41af-91ab-2d7cd011db47",
+        "client_id": "00000000-0000-4000-8000-00000000a2e1",
+        "client_secret": "azsim-Client-Secret-0123456789abcdefXYZ",
+        "token_lifetime_s": 3599,
+    },
+    "subscriptions": [
+        {"subscription_id": "00000000-0000-4000-8000-000000000001", "display_name": "azsim-primary"},
+        {"subscription_id": "00000000-0000-4000-8000-000000000002", "display_name": "azsim-secondary"},
+    ],
+    "locations": ["eastus", "eastus2", "westus2", "westus3", "northeurope", "westeurope", "uksouth", "swedencentral"],
+}
+
+
+def defaults():
+    return copy.deepcopy(DEFAULTS)
+
+
+def merge(target, update):
+    """Deep-merge ``update`` into ``target`` (dicts merge, everything else replaces)."""
+    for key, value in update.items():
+        if isinstance(value, dict) and isinstance(target.get(key), dict):
+            merge(target[key], value)
+        else:
+            target[key] = copy.deepcopy(value)
+    return target
+
+
+class Settings:
+    def __init__(self, values=None):
+        self.values = defaults()
+        if values:
+            merge(self.values, values)
+
+    def __getitem__(self, key):
+        return self.values[key]
+
+    def duration(self, name):
+        """Seconds an operation takes, after the time scale."""
+        base = self.values["durations"].get(name, 5.0)
+        return max(0.0, float(base) * float(self.values["time_scale"]))
+
+    def rule(self, name):
+        return self.values["rules"][name]
+
+    @property
+    def default_subscription(self):
+        return self.values["subscriptions"][0]["subscription_id"]
+
+    def subscription_ids(self):
+        return [item["subscription_id"].lower() for item in self.values["subscriptions"]]
