@@ -56,6 +56,7 @@ def cmd_serve(args):
     sim = Sim(settings=settings, state_dir=args.state, catalog_path=args.catalog)
     if args.time_scale is not None:
         sim.settings.values["time_scale"] = args.time_scale
+        sim.initial_settings["time_scale"] = args.time_scale
     context = server_context(args.tls_dir)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -8,6 +8,7 @@ injected faults -> the provider's handler -> persistence -> ARM response headers
 from __future__ import annotations
 
 import asyncio
+import copy
 import datetime as dt
 import json
 import os
@@ -33,6 +34,7 @@ REQUEST_LOG_LIMIT = 200_000
 class Sim:
     def __init__(self, settings=None, state_dir=None, catalog_path=None):
         self.settings = Settings(settings)
+        self.initial_settings = copy.deepcopy(self.settings.values)  # what `reset` with settings restores
         self.store = Store()
         self.router = Router()
         self.faults = Faults()
@@ -95,8 +97,12 @@ class Sim:
         os.replace(tmp, path)
         self._saved_version = self.store.version
 
-    def reset(self):
-        """Forget every resource, operation, fault and logged request; keep settings and catalog."""
+    def reset(self, settings=False):
+        """Forget every resource, operation, fault and logged request; keep the catalog.
+
+        With ``settings`` the settings go back to what the server started with."""
+        if settings:
+            self.settings.values = copy.deepcopy(self.initial_settings)
         self.store.clear()
         self.ops.clear()
         self.faults.clear()

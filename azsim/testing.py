@@ -75,8 +75,8 @@ class AdminClient:
     def settings(self, **values):
         return self.post("settings", values) if values else self.get("settings")
 
-    def reset(self):
-        return self.post("reset")
+    def reset(self, settings=False):
+        return self.post("reset", {"settings": True} if settings else None)
 
     def finish_operations(self):
         return self.post("operations/finish")

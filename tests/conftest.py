@@ -14,8 +14,6 @@ import pytest
 from azsim.testing import SimServer
 from tests.harness import run_playbook
 
-DEFAULT_TEST_SETTINGS = {"time_scale": 0.0, "latency_ms": 0}
-
 
 @pytest.fixture(scope="session")
 def sim():
@@ -29,9 +27,7 @@ def sim():
 
 @pytest.fixture
 def fresh_sim(sim):
-    sim.admin.reset()
-    sim.admin.settings(**DEFAULT_TEST_SETTINGS)
-    sim.admin.post("settings", {"throttling": {"enabled": True}})
+    sim.admin.reset(settings=True)  # the session simulator started with instant operations
     yield sim
     sim.admin.clear_faults()
 

@@ -70,9 +70,20 @@ class PlaybookRun:
         return [item for item in self.results if item["action"].endswith(action)]
 
 
-def run_playbook(playbook, sim_env=None, extra_vars=None, args=(), inventory="localhost,", env=None, timeout=600):
-    """Run a playbook given as a path or as YAML text; return rc, output and per-task results."""
+def local_inventory(directory):
+    """An inventory holding localhost with the local connection and this interpreter."""
+    path = os.path.join(directory, "inventory.ini")
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write(f"localhost ansible_connection=local ansible_python_interpreter={sys.executable}\n")
+    return path
+
+
+def run_playbook(playbook, sim_env=None, extra_vars=None, args=(), inventory=None, env=None, timeout=600):
+    """Run a playbook given as a path or as YAML text; return rc, output and per-task results.
+
+    Without ``inventory`` the play runs against localhost over the local connection."""
     tmp = tempfile.mkdtemp(prefix="gi-play-")
+    inventory = inventory or local_inventory(tmp)
     if "\n" in playbook:
         path = os.path.join(tmp, "play.yml")
         with open(path, "w", encoding="utf-8") as handle:

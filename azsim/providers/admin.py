@@ -5,7 +5,8 @@
 - ``GET  /_azsim/requests``                the request log (``?since=SEQ``); ``DELETE`` clears it
 - ``GET/POST/DELETE /_azsim/faults``       fault rules (see ``azsim.core.faults``)
 - ``GET/POST /_azsim/settings``            durations, time scale, latency, throttling, Azure rule switches
-- ``POST /_azsim/reset``                   forget resources, operations, faults and the log
+- ``POST /_azsim/reset``                   forget resources, operations, faults and the log;
+                                            ``{"settings": true}`` also restores the starting settings
 - ``POST /_azsim/operations/finish``       finish every pending operation now
 """
 
@@ -64,7 +65,8 @@ def update_settings(req):
 
 
 def reset(req):
-    req.sim.reset()
+    body = req.json(required=False)
+    req.sim.reset(settings=bool(body.get("settings")))
     return {"status": "reset"}
 
 

@@ -1,0 +1,88 @@
+"""Fault injection, throttling as the SDK sees it, and state that survives across processes and restarts."""
+
+from __future__ import annotations
+
+import pytest
+from azure.core.exceptions import HttpResponseError
+from azure.identity import ClientSecretCredential
+from azure.mgmt.resource.resources import ResourceManagementClient
+
+from azsim.testing import SimServer
+
+
+def _arm_requests(sim, method, suffix):
+    return [entry for entry in sim.admin.requests()
+            if entry["kind"] == "arm" and entry["method"] == method and entry["path"].lower().endswith(suffix)]
+
+
+@pytest.mark.parametrize("status", [429, 503])
+def test_sdk_retries_injected_throttling_and_unavailability(resources, fresh_sim, status):
+    resources.resource_groups.create_or_update("rg-retry", {"location": "eastus"})
+    fresh_sim.admin.faults([{"method": "GET", "path": "/resourcegroups/rg-retry$", "action": "status",
+                             "status": status, "times": 2}])
+    assert resources.resource_groups.get("rg-retry").name == "rg-retry"
+    statuses = [entry["status"] for entry in _arm_requests(fresh_sim, "GET", "/resourcegroups/rg-retry")]
+    assert statuses == [status, status, 200]
+
+
+def test_injected_429_carries_retry_after_and_persistent_faults_exhaust_retries(resources, fresh_sim):
+    resources.resource_groups.create_or_update("rg-stuck", {"location": "eastus"})
+    fresh_sim.admin.faults([{"method": "GET", "path": "/resourcegroups/rg-stuck$", "action": "status", "status": 503}])
+    with pytest.raises(HttpResponseError) as info:
+        resources.resource_groups.get("rg-stuck")
+    assert info.value.status_code == 503
+    # azure-core's default: 3 status retries after the first attempt
+    assert len(_arm_requests(fresh_sim, "GET", "/resourcegroups/rg-stuck")) == 4
+
+
+def test_dropped_connection_is_retried(resources, fresh_sim):
+    resources.resource_groups.create_or_update("rg-drop", {"location": "eastus"})
+    fresh_sim.admin.faults([{"method": "GET", "path": "/resourcegroups/rg-drop$", "action": "drop", "times": 1}])
+    assert resources.resource_groups.get("rg-drop").name == "rg-drop"
+    entries = _arm_requests(fresh_sim, "GET", "/resourcegroups/rg-drop")
+    assert [entry["dropped"] for entry in entries] == [True, False]
+
+
+def test_seeded_probabilistic_faults_repeat_exactly(fresh_sim):
+    def pattern():
+        fresh_sim.admin.reset()
+        fresh_sim.admin.faults([{"path": "/resourcegroups$", "action": "status", "status": 503, "probability": 0.5}],
+                               seed=42)
+        from tests.sim.wire import Wire
+
+        wire = Wire(fresh_sim)
+        return [wire.request("GET", wire.sub("/resourcegroups")).status_code for _ in range(12)]
+
+    first, second = pattern(), pattern()
+    assert first == second
+    assert set(first) == {200, 503}
+
+
+def test_state_is_shared_by_client_processes(fresh_sim, play):
+    run = play("""
+        - hosts: localhost
+          gather_facts: false
+          tasks:
+            - name: Create a group from a separate process with the REST API
+              ansible.builtin.uri:
+                url: "{{ lookup('env', 'AZSIM_URL') }}/_azsim/health"
+                ca_path: "{{ lookup('env', 'REQUESTS_CA_BUNDLE') }}"
+    """)
+    assert run.rc == 0, run.stdout + run.stderr
+    assert run.task("Create a group from a separate process with the REST API")["result"]["json"]["status"] == "ok"
+
+
+def test_state_survives_restart(tmp_path):
+    state = str(tmp_path / "state")
+    with SimServer(time_scale=0, state_dir=state) as first:
+        env = first.env
+        credential = ClientSecretCredential(env["AZURE_TENANT_ID"], env["AZURE_CLIENT_ID"], env["AZURE_CLIENT_SECRET"],
+                                            authority=first.url, disable_instance_discovery=True,
+                                            connection_verify=first.ca)
+        client = ResourceManagementClient(credential, first.subscription_id, base_url=first.url + "/",
+                                          credential_scopes=[first.url + "/.default"], connection_verify=first.ca)
+        client.resource_groups.create_or_update("rg-kept", {"location": "westeurope", "tags": {"keep": "yes"}})
+    with SimServer(time_scale=0, state_dir=state) as second:
+        kept = second.admin.resources("Microsoft.Resources/resourceGroups")
+        assert [(item["name"], item["location"], item["tags"]) for item in kept] == [("rg-kept", "westeurope",
+                                                                                      {"keep": "yes"})]
