@@ -40,6 +40,7 @@ class Operation:
         self.error = fields.get("error")  # injected failure, applied at due time
         self.end = fields.get("end")
         self.api_version = fields.get("api_version", "2024-11-01")
+        self.result = fields.get("result")  # body of the final Location GET (e.g. a run-command result)
 
     def to_dict(self):
         return dict(vars(self))

@@ -42,6 +42,8 @@ DEFAULTS = {
     "durations": DEFAULT_DURATIONS,
     # Added to every ARM/Entra request, to model network latency in benchmarks.
     "latency_ms": 0,
+    # Items per page of ARM list responses; the rest follows through nextLink.
+    "page_size": 100,
     # ARM's 2024 token bucket, per subscription and operation kind.
     "throttling": {
         "enabled": True,

@@ -14,10 +14,12 @@ PROVIDER_MODULES = [
     "resources",
     "operations",
     "admin",
+    "guests",
     "marketplace",
     "compute_vm",
     "compute_disk",
     "compute_image",
+    "compute_snapshot",
     "gallery",
     "network",
 ]

@@ -17,7 +17,7 @@ def _location_reply(op):
     if op.status == "Failed":
         error = op.error or {"code": "OperationFailed", "message": "The operation failed."}
         raise ArmError(400, error.get("code", "OperationFailed"), error.get("message", "The operation failed."))
-    return Reply(200, None)
+    return Reply(200, op.result)
 
 
 def crp_monitor(req):

@@ -86,12 +86,18 @@ def generalize_vm(compute, resource_group, name, force=False, check_mode=False, 
     seconds = {}
     power, osstate = before_power, before_os
     if actions and not check_mode:
-        if "deallocate" in actions:
-            seconds["deallocate"] = vmstate.deallocate(compute, resource_group, name, deadline)
-            power = "deallocated"
-        if "generalize" in actions:
-            seconds["generalize"] = vmstate.generalize(compute, resource_group, name, deadline)
-            osstate = "generalized"
+        try:
+            if "deallocate" in actions:
+                seconds["deallocate"] = vmstate.deallocate(compute, resource_group, name, deadline)
+                power = "deallocated"
+            if "generalize" in actions:
+                seconds["generalize"] = vmstate.generalize(compute, resource_group, name, deadline)
+                osstate = "generalized"
+        except AzureError as err:
+            # report what did happen: a deallocation that succeeded is a change
+            err.partial = {"changed": bool(seconds), "actions": list(seconds), "seconds": seconds,
+                           "power_state": power, "os_state": osstate}
+            raise
     elif actions:
         power = "deallocated"
         osstate = "generalized"

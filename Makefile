@@ -1,0 +1,122 @@
+# goldenimage.azure: every target sets up what it needs (venv, pip, apt-get as root), so each works
+# on a fresh machine. `make test` runs every CI gate; `.ci/run` is the CI entry point.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+BOOTSTRAP_PYTHON ?= python3.11
+VENV := .venv
+BIN := $(abspath $(VENV))/bin
+STAMP := $(VENV)/.installed
+BUILD := .build
+VERSION := $(shell sed -n 's/^version: *//p' galaxy.yml)
+ARTIFACT := $(BUILD)/dist/goldenimage-azure-$(VERSION).tar.gz
+# ansible-test needs the collection physically at .../ansible_collections/<namespace>/<name>, and outside
+# this git checkout (inside it, git's view hides the ignored build directory and every target is skipped)
+SANITY_ROOT ?= $(or $(TMPDIR),/tmp)/goldenimage-azure-sanity
+SANITY_TREE := $(SANITY_ROOT)/ansible_collections/goldenimage/azure
+# the repository as a collection, for ansible-playbook, molecule and the demo (tests/harness.py uses the same link)
+COLLECTIONS := $(abspath $(BUILD))/collections
+GET_PIP := $(HOME)/.ansible/test/cache/get_pip_24_2.py
+MOLECULE_SCENARIOS := $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard extensions/molecule/*/molecule.yml))))
+DEMO_PLAYBOOK ?= build-golden-image.yml
+DEMO_ARGS ?=
+SIM_PORT ?= 8443
+
+export PATH := $(BIN):$(PATH)
+export ANSIBLE_PYTHON_INTERPRETER := $(BIN)/python
+
+.PHONY: help test venv sanity lint docs-lint changelog-lint build introspect pytest molecule demo bench sim clean \
+	collections-link
+
+help:
+	@echo "make test      every gate: sanity, ansible-lint, docs + changelog lint, build + EE introspection, molecule, pytest"
+	@echo "make demo      $(DEMO_PLAYBOOK) against a freshly started simulator"
+	@echo "make bench     benchmarks/run.py"
+	@echo "make sim       the simulator in the foreground (port $(SIM_PORT)); prints its environment first"
+	@echo "make sanity | lint | docs-lint | changelog-lint | build | introspect | molecule | pytest | clean"
+
+# ---------------------------------------------------------------------------------------------- set-up
+venv: $(STAMP)
+
+$(STAMP): requirements.txt test-requirements.txt
+	@if ! command -v $(BOOTSTRAP_PYTHON) >/dev/null || ! $(BOOTSTRAP_PYTHON) -c 'import ensurepip, venv' 2>/dev/null; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3.11 python3.11-venv; \
+	  else echo "$(BOOTSTRAP_PYTHON) with venv support is needed (apt-get install python3.11 python3.11-venv)" >&2; exit 1; fi; \
+	fi
+	$(BOOTSTRAP_PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -r test-requirements.txt -r requirements.txt
+	touch $@
+
+# ansible-test's pip bootstrap, replaced by an offline stand-in (docs: .ci/get_pip_24_2.py)
+$(GET_PIP): .ci/get_pip_24_2.py
+	mkdir -p $(dir $@)
+	cp .ci/get_pip_24_2.py $@
+
+collections-link:
+	@mkdir -p $(COLLECTIONS)/ansible_collections/goldenimage
+	@ln -sfn $(CURDIR) $(COLLECTIONS)/ansible_collections/goldenimage/azure
+
+# ---------------------------------------------------------------------------------------------- gates
+test: sanity lint docs-lint changelog-lint introspect molecule pytest
+
+build: venv
+	rm -rf $(BUILD)/dist
+	$(BIN)/ansible-galaxy collection build --force --output-path $(BUILD)/dist .
+	rm -rf $(SANITY_ROOT)
+	mkdir -p $(SANITY_TREE)
+	tar -xzf $(ARTIFACT) -C $(SANITY_TREE)
+
+# On the built artifact: build_ignore keeps the simulator, guests, benchmarks and the Python suites out.
+sanity: build $(GET_PIP)
+	cd $(SANITY_TREE) && ansible-test sanity --venv --python 3.11 --color no
+
+lint: venv
+	$(BIN)/ansible-lint --offline
+
+docs-lint: build
+	ANSIBLE_COLLECTIONS_PATH=$(SANITY_ROOT) $(BIN)/antsibull-docs lint-collection-docs --plugin-docs $(SANITY_TREE)
+
+changelog-lint: venv
+	$(BIN)/antsibull-changelog lint
+
+# What ansible-builder would install in an execution environment, read from the artifact's metadata.
+introspect: build
+	$(BIN)/ansible-builder introspect --sanitize $(SANITY_ROOT)
+
+molecule: venv collections-link
+	@if [ -n "$(MOLECULE_SCENARIOS)" ] && [ ! -x /usr/sbin/sshd ] && [ "$$(id -u)" = 0 ]; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssh-server; fi
+	@for scenario in $(MOLECULE_SCENARIOS); do \
+	  echo "== molecule test -s $$scenario"; \
+	  ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) $(BIN)/molecule test -s $$scenario; \
+	done
+
+# Last, so that `make test` ends with pytest's summary line.
+pytest: venv collections-link
+	$(BIN)/python -m pytest tests
+
+# ---------------------------------------------------------------------------------------------- use
+demo: venv collections-link
+	@if [ -f $(DEMO_PLAYBOOK) ]; then \
+	  ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) PYTHON=$(BIN)/python \
+	    .ci/with-sim $(BIN)/ansible-playbook -i localhost, $(DEMO_PLAYBOOK) $(DEMO_ARGS); \
+	else \
+	  ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) PYTHON=$(BIN)/python \
+	    .ci/with-sim $(BIN)/ansible localhost -m goldenimage.azure.image_facts \
+	    -a '{"location": "eastus", "images": ["Canonical:ubuntu-24_04-lts:server:latest", "RedHat:RHEL:8-lvm-gen2:8.*"]}'; \
+	fi
+
+bench: venv
+	$(BIN)/python benchmarks/run.py
+
+sim: venv
+	@$(BIN)/python -m azsim env --port $(SIM_PORT)
+	@echo "# paste the lines above into another shell: eval \"\$$($(BIN)/python -m azsim env --port $(SIM_PORT))\""
+	$(BIN)/python -m azsim serve --port $(SIM_PORT)
+
+clean:
+	rm -rf $(VENV) $(BUILD) dist context docs-build tests/output .ansible collections .pytest_cache .hypothesis
+	find . -name __pycache__ -type d -prune -not -path './.git/*' -exec rm -rf {} +

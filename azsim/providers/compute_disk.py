@@ -1,0 +1,424 @@
+"""Managed disks (DiskRP): ``/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Compute/disks/{disk}``.
+
+- PUT creates (Empty, Copy from a disk or snapshot, FromImage) or updates: always 202 + Azure-AsyncOperation
+  + Location on the disk itself; the SDK rejects 201 for disks (wire reference 0.2, 4).
+- PATCH: 200 for a tags-only change, otherwise 202 with ``provisioningState: Updating`` and
+  ``propertyUpdatesInProgress`` until the operation finishes (wire reference 4.2). Rules: ``disk_rules``.
+- DELETE: only an unattached disk (409 OperationNotAllowed otherwise); 202 + monitors, 204 if absent.
+- Every body carries the derived read-only values (``disk_performance.derive``).
+
+The VM provider creates and attaches disks through ``new_disk``, ``attach``, ``release`` and
+``set_attachment_state``.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import re
+import time
+import uuid
+
+from ..core.errors import ArmError, invalid_parameter, missing_property, not_found, property_change_not_allowed
+from ..core.request import Reply
+from ..core.store import private, provider_id, public
+from . import disk_performance as perf
+from . import disk_rules as rules
+from . import vm_image_source
+from .paged_list import page
+from .resources import get_group_or_raise, validate_location
+
+DISK_TYPE = "Microsoft.Compute/disks"
+SNAPSHOT_TYPE = "Microsoft.Compute/snapshots"
+DISK_NAME = re.compile(r"^[A-Za-z0-9][\w.-]{0,78}[\w]$|^[A-Za-z0-9]$")
+# DiskUpdateProperties that the simulator stores as given (no rule attached to them).
+PLAIN_PROPERTIES = ("networkAccessPolicy", "publicNetworkAccess", "diskAccessId", "encryption", "maxShares",
+                    "supportsHibernation", "dataAccessAuthMode", "optimizedForFrequentAttach", "supportedCapabilities",
+                    "purchasePlan", "osType", "diskIOPSReadOnly", "diskMBpsReadOnly", "availabilityPolicy")
+
+
+def now_iso():
+    return dt.datetime.now(dt.timezone.utc).isoformat()
+
+
+# -- the disk model, shared with the VM provider ---------------------------------------------------
+def new_disk(*, disk_id, location, sku, size_gb, creation_data, os_type=None, hyper_v_generation=None,
+             architecture=None, tags=None, zones=None, security_type=None, extra=None):
+    """A Succeeded, Unattached disk body with every derived value filled in."""
+    props = {}
+    if os_type:
+        props["osType"] = os_type
+    if hyper_v_generation:
+        props["hyperVGeneration"] = hyper_v_generation
+    if architecture:
+        props["supportedCapabilities"] = {"architecture": architecture}
+    props.update({
+        "creationData": creation_data,
+        "diskSizeGB": size_gb,
+        "encryption": {"type": "EncryptionAtRestWithPlatformKey"},
+        "networkAccessPolicy": "AllowAll",
+        "publicNetworkAccess": "Enabled",
+        "timeCreated": now_iso(),
+        "provisioningState": "Succeeded",
+        "diskState": "Unattached",
+        "uniqueId": str(uuid.uuid4()),
+    })
+    if security_type:
+        props["securityProfile"] = {"securityType": security_type}
+    props.update(extra or {})
+    body = {
+        "id": disk_id,
+        "name": disk_id.rsplit("/", 1)[1],
+        "type": DISK_TYPE,
+        "location": location,
+        "tags": tags or {},
+        "sku": {"name": sku},
+        "properties": props,
+    }
+    if zones:
+        body["zones"] = zones
+    return perf.derive(body)
+
+
+def attach(sim, disk, vm_id, state="Attached"):
+    disk["managedBy"] = vm_id
+    disk["properties"]["diskState"] = state
+    disk["properties"]["LastOwnershipUpdateTime"] = now_iso()
+    sim.store.touch()
+
+
+def release(sim, disk):
+    """Detach a disk from its VM: Unattached, no managedBy."""
+    disk.pop("managedBy", None)
+    disk["properties"]["diskState"] = "Unattached"
+    disk["properties"]["LastOwnershipUpdateTime"] = now_iso()
+    sim.store.touch()
+
+
+def set_attachment_state(sim, disk_ids, state):
+    """Attached (VM allocated) or Reserved (VM deallocated) for every managed disk of a VM."""
+    for disk_id in disk_ids:
+        disk = sim.store.get(disk_id)
+        if disk is not None and disk.get("managedBy"):
+            disk["properties"]["diskState"] = state
+    sim.store.touch()
+
+
+def _sync_owner(sim, disk):
+    """Keep the owning VM's storage profile in step with the disk's SKU and size."""
+    owner = sim.store.get(disk.get("managedBy") or "") if disk.get("managedBy") else None
+    if owner is None:
+        return
+    storage = owner["properties"].get("storageProfile", {})
+    for entry in [storage.get("osDisk") or {}] + list(storage.get("dataDisks") or []):
+        managed = entry.get("managedDisk") or {}
+        if (managed.get("id") or "").lower() == disk["id"].lower():
+            managed["storageAccountType"] = disk["sku"]["name"]
+            entry["diskSizeGB"] = disk["properties"]["diskSizeGB"]
+
+
+# -- lookups ---------------------------------------------------------------------------------------
+def _disk_id(req):
+    return provider_id(req.subscription, req.params["resourceGroupName"], "Microsoft.Compute", "disks",
+                       req.params["diskName"])
+
+
+def _get_or_404(req):
+    disk = req.sim.store.get(_disk_id(req))
+    if disk is None:
+        raise not_found(DISK_TYPE, req.params["diskName"], req.params["resourceGroupName"])
+    return disk
+
+
+def _busy(sim, disk):
+    op_id = private(disk).get("op")
+    op = sim.ops.ops.get(op_id) if op_id else None
+    return op is not None and not op.done
+
+
+def _in_progress_error(disk):
+    return ArmError(409, "OperationNotAllowed", f"Operation on disk '{disk['name']}' is not allowed since another "
+                    "operation is in progress on this resource. Retry after the operation completes.")
+
+
+def _disk_url(req):
+    return f"{req.base_url}{_disk_id(req)}?api-version={req.api_version}"
+
+
+# -- handlers --------------------------------------------------------------------------------------
+def get_disk(req):
+    return public(_get_or_404(req))
+
+
+def list_group_disks(req):
+    get_group_or_raise(req.sim, req.subscription, req.params["resourceGroupName"])
+    prefix = provider_id(req.subscription, req.params["resourceGroupName"], "Microsoft.Compute", "disks") + "/"
+    return page(req, [public(body) for body in req.sim.store.list(prefix, DISK_TYPE)])
+
+
+def list_subscription_disks(req):
+    prefix = f"/subscriptions/{req.subscription}/resourceGroups/"
+    return page(req, [public(body) for body in req.sim.store.list(prefix, DISK_TYPE)])
+
+
+def put_disk(req):
+    get_group_or_raise(req.sim, req.subscription, req.params["resourceGroupName"])
+    body = req.json()
+    existing = req.sim.store.get(_disk_id(req))
+    if existing is not None:
+        return _update(req, existing, _put_as_update(existing, body))
+    disk = _build_disk(req, body)
+    private(disk)["op"] = "create"
+    disk["properties"]["provisioningState"] = "Updating"
+    req.sim.store.put(disk)
+    reply_body = public(disk)
+    op = req.sim.ops.start(req, "disk.create", args={"id": disk["id"]}, duration="disk.create",
+                           location=disk["location"], kind="disk")
+    if not op.done:
+        private(disk)["op"] = op.id
+    return Reply(202, reply_body, req.sim.ops.headers(req, op, location_url=_disk_url(req)))
+
+
+def _build_disk(req, body):
+    name = req.params["diskName"]
+    if not DISK_NAME.match(name):
+        raise ArmError(400, "InvalidParameter", f"The entity name '{name}' is invalid. Disk names are 1-80 letters, "
+                       "digits, underscores, periods or hyphens, start with a letter or digit and end with a letter, "
+                       "digit or underscore.", target="diskName")
+    location = validate_location(req.sim, body.get("location"))
+    props = body.get("properties") or {}
+    sku = rules.check_sku((body.get("sku") or {}).get("name") or "Standard_LRS")
+    creation = props.get("creationData")
+    if not creation or not creation.get("createOption"):
+        raise missing_property("creationData")
+    option = creation["createOption"]
+    size = props.get("diskSizeGB")
+    source = _creation_source(req.sim, option, creation, location, sku)
+    if option.lower() == "empty":
+        if size is None:
+            raise missing_property("diskSizeGB")
+    elif size is None:
+        size = source["size_gb"]
+    elif size < source["size_gb"]:
+        raise ArmError(400, "BadRequest", f"The specified disk size {size} GB is smaller than the size of the source: "
+                       f"{source['size_gb']} GB.", target="diskSizeGB")
+    rules.check_size(sku, size)
+    os_type = props.get("osType") or source.get("os_type")
+    rules.check_data_disk_only(name, sku, os_type)
+    if props.get("tier"):
+        rules.check_tier(name, sku, size, props["tier"])
+    rules.check_performance(name, sku, size, props.get("diskIOPSReadWrite"), props.get("diskMBpsReadWrite"))
+    rules.check_bursting(name, sku, size, props.get("burstingEnabled"))
+    extra = {key: props[key] for key in PLAIN_PROPERTIES + ("tier", "diskIOPSReadWrite", "diskMBpsReadWrite",
+                                                           "burstingEnabled") if key in props and key != "osType"}
+    return new_disk(disk_id=_disk_id(req), location=location, sku=sku, size_gb=size,
+                    creation_data=source["creation_data"], os_type=os_type,
+                    hyper_v_generation=props.get("hyperVGeneration") or source.get("hyper_v_generation"),
+                    architecture=source.get("architecture"), tags=body.get("tags"), zones=body.get("zones"),
+                    security_type=((props.get("securityProfile") or {}).get("securityType")), extra=extra)
+
+
+def _creation_source(sim, option, creation, location, sku):
+    """Size, OS facts and the stored creationData of a new disk, per createOption."""
+    lowered = option.lower()
+    if sku.lower() == "ultrassd_lrs" and lowered != "empty":
+        raise invalid_parameter("The 'UltraSSD_LRS' SKU is only supported for empty disks.", target="creationData")
+    if lowered == "empty":
+        return {"size_gb": 0, "creation_data": {"createOption": "Empty"}}
+    if lowered == "copy":
+        source_id = creation.get("sourceResourceId")
+        if not source_id:
+            raise missing_property("creationData.sourceResourceId")
+        source = sim.store.get(source_id)
+        if source is None or source.get("type", "").lower() not in (DISK_TYPE.lower(), SNAPSHOT_TYPE.lower()):
+            raise ArmError(404, "NotFound", f"Resource '{source_id}' was not found.", target="sourceResourceId")
+        props = source["properties"]
+        return {"size_gb": int(props.get("diskSizeGB") or 0), "os_type": props.get("osType"),
+                "hyper_v_generation": props.get("hyperVGeneration"),
+                "architecture": (props.get("supportedCapabilities") or {}).get("architecture"),
+                "creation_data": {"createOption": "Copy", "sourceResourceId": source["id"],
+                                  "sourceUniqueId": props.get("uniqueId")}}
+    if lowered == "fromimage":
+        reference = creation.get("galleryImageReference") or creation.get("imageReference") or {}
+        key = "galleryImageReference" if creation.get("galleryImageReference") else "imageReference"
+        if not reference.get("id"):
+            raise missing_property(f"creationData.{key}")
+        if sku.lower() == "premiumv2_lrs":
+            raise invalid_parameter("PremiumV2_LRS disks can only be created empty or from a snapshot.",
+                                    target="creationData")
+        image = vm_image_source.from_image_id(sim, reference["id"], location)
+        data = {"createOption": "FromImage", key: {"id": reference["id"]}}
+        if reference.get("lun") is not None:
+            data[key]["lun"] = reference["lun"]
+        return {"size_gb": image.size_gb, "os_type": image.os_type, "hyper_v_generation": image.hyper_v_generation,
+                "architecture": image.architecture, "creation_data": data}
+    raise invalid_parameter(f"The createOption '{option}' is not supported by the simulator; use Empty, Copy or "
+                            "FromImage.", target="creationData.createOption")
+
+
+def _put_as_update(existing, body):
+    """A PUT on an existing disk, expressed as the PATCH it amounts to (creationData is immutable)."""
+    props = body.get("properties") or {}
+    creation = props.get("creationData") or {}
+    stored = existing["properties"]["creationData"]
+    if creation and creation.get("createOption", "").lower() != stored.get("createOption", "").lower():
+        raise property_change_not_allowed("creationData")
+    update = {"properties": {key: value for key, value in props.items() if key != "creationData"}}
+    if body.get("sku"):
+        update["sku"] = body["sku"]
+    if "tags" in body:
+        update["tags"] = body["tags"]
+    return update
+
+
+def patch_disk(req):
+    disk = _get_or_404(req)
+    return _update(req, disk, req.json())
+
+
+def _update(req, disk, update):
+    if _busy(req.sim, disk):
+        raise _in_progress_error(disk)
+    changes = _validated_changes(req.sim, disk, update)
+    if "tags" in update:
+        disk["tags"] = update["tags"] or {}
+    if not changes:  # tags only: applied at once
+        req.sim.store.touch()
+        return Reply(200, public(disk))
+    props = disk["properties"]
+    props["provisioningState"] = "Updating"
+    if "tier" in changes and changes["tier"] != props.get("tier"):
+        props["propertyUpdatesInProgress"] = {"targetTier": changes["tier"]}
+    private(disk)["op"] = "update"
+    req.sim.store.touch()
+    reply_body = public(disk)
+    op = req.sim.ops.start(req, "disk.update", args={"id": disk["id"], "changes": changes}, duration="disk.update",
+                           location=disk["location"], kind="disk")
+    if not op.done:
+        private(disk)["op"] = op.id
+    return Reply(202, reply_body, req.sim.ops.headers(req, op, location_url=_disk_url(req)))
+
+
+def _validated_changes(sim, disk, update):
+    """The property/SKU changes a DiskUpdate asks for, after every rule; {} for a tags-only update."""
+    props = update.get("properties") or {}
+    current = disk["properties"]
+    changes = {}
+    sku = disk["sku"]["name"]
+    new_sku = (update.get("sku") or {}).get("name")
+    if new_sku:
+        new_sku = rules.check_sku(new_sku)
+        if new_sku != sku:
+            rules.check_sku_change(sim, disk, new_sku)
+            changes["sku"] = sku = new_sku
+    size = int(current.get("diskSizeGB") or 0)
+    if props.get("diskSizeGB") is not None and props["diskSizeGB"] != size:
+        rules.check_resize(disk, props["diskSizeGB"])
+        changes["diskSizeGB"] = size = props["diskSizeGB"]
+    if props.get("tier") and (props["tier"] != current.get("tier") or "sku" in changes):
+        changes["tier"] = rules.check_tier_change(sim, disk, sku, size, props["tier"])
+    iops, mbps = props.get("diskIOPSReadWrite"), props.get("diskMBpsReadWrite")
+    if iops is not None or mbps is not None:
+        rules.check_performance(disk["name"], sku, size, iops, mbps)
+        changes.update({key: value for key, value in (("diskIOPSReadWrite", iops), ("diskMBpsReadWrite", mbps))
+                        if value is not None})
+    if "burstingEnabled" in props and props["burstingEnabled"] != current.get("burstingEnabled"):
+        rules.check_bursting(disk["name"], sku, size, props["burstingEnabled"])
+        changes["burstingEnabled"] = props["burstingEnabled"]
+    for key in PLAIN_PROPERTIES:
+        if key in props and props[key] != current.get(key):
+            changes[key] = copy.deepcopy(props[key])
+    return changes
+
+
+def finish_update(sim, op):
+    disk = sim.store.get(op.args["id"])
+    if disk is None:
+        return
+    props = disk["properties"]
+    props.pop("propertyUpdatesInProgress", None)
+    private(disk).pop("op", None)
+    if op.status != "Succeeded":
+        props["provisioningState"] = "Failed"
+        return
+    _apply(disk, op.args["changes"])
+    props["provisioningState"] = "Succeeded"
+    _sync_owner(sim, disk)
+
+
+def _apply(disk, changes):
+    props, bookkeeping = disk["properties"], private(disk)
+    old_tier = props.get("tier")
+    if "sku" in changes:
+        bookkeeping.setdefault("sku_changes", []).append(time.time())
+        disk["sku"]["name"] = changes["sku"]
+        props.pop("diskIOPSReadWrite", None)  # derived again for the new SKU
+        props.pop("diskMBpsReadWrite", None)
+        if not perf.is_premium_ssd(changes["sku"]):
+            props.pop("tier", None)
+            props.pop("burstingEnabled", None)
+        elif "tier" not in changes:
+            props.pop("tier", None)  # a disk converted to Premium starts at its size's baseline tier
+    for key, value in changes.items():
+        if key != "sku":
+            props[key] = value
+    sku = disk["sku"]["name"]
+    if perf.is_premium_ssd(sku) and props.get("tier"):
+        baseline = perf.tier_for_size(sku, props["diskSizeGB"])
+        if perf.tier_rank(props["tier"]) < perf.tier_rank(baseline):
+            props["tier"] = baseline  # growing past the tier lifts it to the new baseline
+    perf.derive(disk)
+    new_tier = props.get("tier")
+    if "tier" in changes and old_tier and new_tier and perf.premium_tier(old_tier) \
+            and perf.tier_rank(new_tier) < perf.tier_rank(old_tier):
+        bookkeeping["last_tier_downgrade"] = time.time()
+
+
+def finish_create(sim, op):
+    disk = sim.store.get(op.args["id"])
+    if disk is None:
+        return
+    private(disk).pop("op", None)
+    disk["properties"]["provisioningState"] = "Succeeded" if op.status == "Succeeded" else "Failed"
+
+
+def delete_disk(req):
+    disk = req.sim.store.get(_disk_id(req))
+    if disk is None:
+        return Reply(204)
+    if disk.get("managedBy"):
+        raise ArmError(409, "OperationNotAllowed", f"Disk {disk['name']} is attached to VM {disk['managedBy']}.")
+    if _busy(req.sim, disk):
+        raise _in_progress_error(disk)
+    private(disk)["op"] = "delete"
+    op = req.sim.ops.start(req, "disk.delete", args={"id": disk["id"]}, duration="disk.delete",
+                           location=disk["location"], kind="disk")
+    if not op.done:
+        private(disk)["op"] = op.id
+    return Reply(202, None, req.sim.ops.headers(req, op, location=True))
+
+
+def finish_delete(sim, op):
+    disk = sim.store.get(op.args["id"])
+    if disk is None:
+        return
+    private(disk).pop("op", None)
+    if op.status != "Succeeded":
+        disk["properties"]["provisioningState"] = "Failed"
+        return
+    sim.notify_deleted(disk)
+    sim.store.delete(disk["id"])
+
+
+def register(sim):
+    add = sim.router.add
+    group = "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Compute/disks"
+    add("GET", "/subscriptions/{subscriptionId}/providers/Microsoft.Compute/disks", list_subscription_disks)
+    add("GET", group, list_group_disks)
+    add("GET", group + "/{diskName}", get_disk)
+    add("PUT", group + "/{diskName}", put_disk)
+    add("PATCH", group + "/{diskName}", patch_disk)
+    add("DELETE", group + "/{diskName}", delete_disk)
+    sim.ops.register_finisher("disk.create", finish_create)
+    sim.ops.register_finisher("disk.update", finish_update)
+    sim.ops.register_finisher("disk.delete", finish_delete)

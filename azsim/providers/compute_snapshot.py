@@ -1,0 +1,242 @@
+"""Snapshots (DiskRP): ``/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Compute/snapshots/{name}``.
+
+- PUT create: 202 + Azure-AsyncOperation (DiskOperations) + Location on the snapshot itself, body
+  ``provisioningState: Updating`` - azure-mgmt-compute 39 accepts 200/202 only, like disks.
+  ``creationData``: Copy/CopyStart from a disk or snapshot (``sourceResourceId``; OS type, Hyper-V
+  generation, size, capabilities come from the source) or Import from a VHD (``sourceUri`` +
+  ``storageAccountId``). ``incremental`` snapshots join the source disk's snapshot family.
+- PUT on an existing snapshot updates tags/SKU (200); ``creationData`` cannot change (409).
+- GET, list per resource group and per subscription, PATCH (tags, SKU, size; 200).
+- DELETE: 202 + Azure-AsyncOperation + Location, 204 when absent.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import uuid
+
+from ..core.errors import ArmError, invalid_parameter, missing_property, not_found, property_change_not_allowed
+from ..core.request import Reply
+from ..core.store import provider_id, public
+from .paged_list import page
+from .resources import get_group_or_raise, validate_location
+
+SNAPSHOT_TYPE = "Microsoft.Compute/snapshots"
+DISK_TYPE = "Microsoft.Compute/disks"
+SKUS = {"standard_lrs": ("Standard_LRS", "Standard"), "premium_lrs": ("Premium_LRS", "Premium"),
+        "standard_zrs": ("Standard_ZRS", "Standard")}
+NAME = re.compile(r"^[A-Za-z0-9](?:[\w.-]{0,78}\w)?$")
+VHD_URI = re.compile(r"^https://[a-z0-9]{3,24}\.blob\.core\.windows\.net/[a-z0-9$][a-z0-9-]{1,62}/\S+\.vhd$", re.IGNORECASE)
+GIB = 1024 ** 3
+DEFAULT_IMPORT_SIZE_GB = 30  # the simulator cannot read a VHD's size; without diskSizeGB this is used
+# Facts a copy inherits from its source disk or snapshot.
+INHERITED = ("osType", "hyperVGeneration", "supportedCapabilities", "securityProfile", "purchasePlan",
+             "supportsHibernation")
+
+
+def _snapshot_id(req):
+    return provider_id(req.subscription, req.params["resourceGroupName"], "Microsoft.Compute", "snapshots",
+                       req.params["snapshotName"])
+
+
+def _snapshot_url(req):
+    return f"{req.base_url}{_snapshot_id(req)}?api-version={req.api_version}"
+
+
+def _existing(req):
+    get_group_or_raise(req.sim, req.subscription, req.params["resourceGroupName"])
+    return req.sim.store.get(_snapshot_id(req))
+
+
+def _or_404(req, snapshot):
+    if snapshot is None:
+        raise not_found(SNAPSHOT_TYPE, req.params["snapshotName"], req.params["resourceGroupName"])
+    return snapshot
+
+
+def _sku(request_sku):
+    name = (request_sku or {}).get("name") or "Standard_LRS"
+    found = SKUS.get(str(name).lower())
+    if found is None:
+        raise invalid_parameter(f"The value '{name}' of parameter 'sku.name' is not allowed. Allowed values are "
+                                "Standard_LRS, Premium_LRS, Standard_ZRS.", target="sku.name")
+    return {"name": found[0], "tier": found[1]}
+
+
+def _copy_source(sim, creation, location, option):
+    source_id = creation.get("sourceResourceId")
+    if not source_id:
+        raise missing_property("creationData.sourceResourceId")
+    source = sim.store.get(source_id)
+    if source is None or source.get("type", "").lower() not in (DISK_TYPE.lower(), SNAPSHOT_TYPE.lower()):
+        raise ArmError(404, "NotFound", f"Resource '{source_id}' was not found.", target="sourceResourceId")
+    if option == "Copy" and source["location"] != location:
+        raise invalid_parameter(f"The source '{source['id']}' is in region '{source['location']}'; a snapshot in "
+                                f"'{location}' copies across regions with createOption 'CopyStart'.",
+                                target="creationData.sourceResourceId")
+    return source
+
+
+def _build(req, request):
+    name = req.params["snapshotName"]
+    if not NAME.match(name):
+        raise ArmError(400, "InvalidParameter", f"The entity name '{name}' is invalid. Snapshot names are 1-80 letters, "
+                       "digits, underscores, periods or hyphens, start with a letter or digit and end with a letter, "
+                       "digit or underscore.", target="snapshotName")
+    location = validate_location(req.sim, request.get("location"))
+    props = request.get("properties") or {}
+    creation = props.get("creationData") or {}
+    if not creation.get("createOption"):
+        raise missing_property("creationData")
+    option = {"copy": "Copy", "copystart": "CopyStart", "import": "Import"}.get(str(creation["createOption"]).lower())
+    if option is None:
+        raise invalid_parameter(f"The createOption '{creation['createOption']}' is not supported for snapshots; use Copy, "
+                                "CopyStart or Import.", target="creationData.createOption")
+    incremental = bool(props.get("incremental", False))
+    built = {}
+    if option == "Import":
+        uri = creation.get("sourceUri")
+        if not uri:
+            raise missing_property("creationData.sourceUri")
+        if not VHD_URI.match(uri):
+            raise invalid_parameter(f"The source URI '{uri}' is not a VHD page blob URI "
+                                    "(https://<account>.blob.core.windows.net/<container>/<name>.vhd).",
+                                    target="creationData.sourceUri")
+        if not creation.get("storageAccountId"):
+            raise missing_property("creationData.storageAccountId")
+        data = {"createOption": "Import", "sourceUri": uri, "storageAccountId": creation["storageAccountId"]}
+        size = props.get("diskSizeGB") or DEFAULT_IMPORT_SIZE_GB
+        for key in ("osType", "hyperVGeneration"):
+            if props.get(key):
+                built[key] = props[key]
+    else:
+        source = _copy_source(req.sim, creation, location, option)
+        source_props = source["properties"]
+        data = {"createOption": option, "sourceResourceId": source["id"], "sourceUniqueId": source_props.get("uniqueId")}
+        size = source_props.get("diskSizeGB")
+        built.update({key: source_props[key] for key in INHERITED if source_props.get(key) is not None})
+        if incremental:
+            # Every incremental snapshot of one disk shares the disk's family id.
+            family = source_props.get("incrementalSnapshotFamilyId") or source_props.get("uniqueId")
+            built["incrementalSnapshotFamilyId"] = family
+    built.update({
+        "creationData": data,
+        "diskSizeGB": size,
+        "diskSizeBytes": int(size) * GIB,
+        "encryption": {"type": "EncryptionAtRestWithPlatformKey"},
+        "incremental": incremental,
+        "networkAccessPolicy": props.get("networkAccessPolicy", "AllowAll"),
+        "publicNetworkAccess": props.get("publicNetworkAccess", "Enabled"),
+        "timeCreated": dt.datetime.now(dt.timezone.utc).isoformat(),
+        "diskState": "Unattached",
+        "uniqueId": str(uuid.uuid4()),
+        "provisioningState": "Updating",
+    })
+    return {
+        "id": _snapshot_id(req),
+        "name": name,
+        "type": SNAPSHOT_TYPE,
+        "location": location,
+        "tags": request.get("tags") or {},
+        "sku": _sku(request.get("sku")),
+        "properties": built,
+    }
+
+
+def get_snapshot(req):
+    return public(_or_404(req, _existing(req)))
+
+
+def list_group_snapshots(req):
+    group = get_group_or_raise(req.sim, req.subscription, req.params["resourceGroupName"])
+    return page(req, [public(body) for body in req.sim.store.list(group["id"] + "/providers/", SNAPSHOT_TYPE)])
+
+
+def list_subscription_snapshots(req):
+    return page(req, [public(body) for body in req.sim.store.list(f"/subscriptions/{req.subscription}/", SNAPSHOT_TYPE)])
+
+
+def _update(snapshot, update):
+    """Tags, SKU and a larger size: what SnapshotUpdate may change."""
+    props = update.get("properties") or {}
+    size = props.get("diskSizeGB")
+    if size is not None and size < snapshot["properties"]["diskSizeGB"]:
+        raise ArmError(400, "BadRequest", f"Disk size reduction is not supported: the snapshot is "
+                       f"{snapshot['properties']['diskSizeGB']} GB, the request asks for {size} GB.", target="diskSizeGB")
+    if "tags" in update:
+        snapshot["tags"] = update["tags"] or {}
+    if update.get("sku"):
+        snapshot["sku"] = _sku(update["sku"])
+    if size is not None:
+        snapshot["properties"]["diskSizeGB"] = size
+        snapshot["properties"]["diskSizeBytes"] = int(size) * GIB
+
+
+def put_snapshot(req):
+    existing = _existing(req)
+    request = req.json()
+    if existing is not None:
+        creation = (request.get("properties") or {}).get("creationData") or {}
+        stored = existing["properties"]["creationData"]
+        for key in ("createOption", "sourceResourceId", "sourceUri"):
+            if creation.get(key) and str(creation[key]).lower() != str(stored.get(key, "")).lower():
+                raise property_change_not_allowed("creationData")
+        _update(existing, {"tags": request.get("tags") or {}, "sku": request.get("sku"),
+                           "properties": {"diskSizeGB": (request.get("properties") or {}).get("diskSizeGB")}})
+        req.sim.store.touch()
+        return Reply(200, public(existing))
+    snapshot = _build(req, request)
+    req.sim.store.put(snapshot)
+    reply_body = public(snapshot)
+    op = req.sim.ops.start(req, "snapshot.create", args={"id": snapshot["id"]}, duration="snapshot.create",
+                           location=snapshot["location"], kind="disk")
+    return Reply(202, reply_body, req.sim.ops.headers(req, op, location_url=_snapshot_url(req)))
+
+
+def patch_snapshot(req):
+    snapshot = _or_404(req, _existing(req))
+    _update(snapshot, req.json())
+    req.sim.store.touch()
+    return public(snapshot)
+
+
+def delete_snapshot(req):
+    snapshot = _existing(req)
+    if snapshot is None:
+        return Reply(204)
+    snapshot["properties"]["provisioningState"] = "Deleting"
+    req.sim.store.touch()
+    op = req.sim.ops.start(req, "snapshot.delete", args={"id": snapshot["id"]}, duration="snapshot.delete",
+                           location=snapshot["location"], kind="disk")
+    return Reply(202, None, req.sim.ops.headers(req, op, location=True))
+
+
+def finish_create(sim, op):
+    snapshot = sim.store.get(op.args["id"])
+    if snapshot is not None:
+        snapshot["properties"]["provisioningState"] = "Succeeded" if op.status == "Succeeded" else "Failed"
+
+
+def finish_delete(sim, op):
+    snapshot = sim.store.get(op.args["id"])
+    if snapshot is None:
+        return
+    if op.status != "Succeeded":
+        snapshot["properties"]["provisioningState"] = "Failed"
+        return
+    sim.notify_deleted(snapshot)
+    sim.store.delete(snapshot["id"])
+
+
+def register(sim):
+    add = sim.router.add
+    group = "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Compute/snapshots"
+    add("GET", "/subscriptions/{subscriptionId}/providers/Microsoft.Compute/snapshots", list_subscription_snapshots)
+    add("GET", group, list_group_snapshots)
+    add("GET", group + "/{snapshotName}", get_snapshot)
+    add("PUT", group + "/{snapshotName}", put_snapshot)
+    add("PATCH", group + "/{snapshotName}", patch_snapshot)
+    add("DELETE", group + "/{snapshotName}", delete_snapshot)
+    sim.ops.register_finisher("snapshot.create", finish_create)
+    sim.ops.register_finisher("snapshot.delete", finish_delete)

@@ -1,0 +1,228 @@
+"""Marketplace images (VirtualMachineImages), served from the catalog (wire reference section 2).
+
+- Lists are bare JSON arrays of ``{location, name, id}``; ids use ARM's capitalised segments and the
+  region's display casing (``/Subscriptions/{sub}/Providers/Microsoft.Compute/Locations/WestUS3/...``).
+- ``$orderby=name asc|desc`` sorts LEXICALLY like real ARM (8.9.x after 8.10.x); ``$top`` cuts;
+  ``$expand=properties`` adds each version's properties; ``$filter`` is not an operation parameter
+  and is ignored. Without ``$orderby`` versions come in catalog (publication) order.
+- Version GET does not accept ``latest`` (404, as ARM). VM create does: see ``resolve``.
+- An unknown region is ARM's 400 ``NoRegisteredProviderFound`` for type ``locations/publishers``.
+
+``sim.extensions["marketplace"].resolve(location, publisher, offer, sku, version)`` is what VM create
+uses for ``imageReference``; the catalog is replaced with ``--catalog FILE`` or ``POST /_azsim/catalog``.
+"""
+
+from __future__ import annotations
+
+import copy
+
+from ..core.errors import ArmError
+from ..core.request import Reply
+from .catalog import Catalog, CatalogError, CatalogMiss, location_id_name, normalize_location
+
+BASE = "/subscriptions/{subscriptionId}/providers/Microsoft.Compute/locations/{location}"
+OFFERS = BASE + "/publishers/{publisher}/artifacttypes/vmimage/offers"
+SKUS = OFFERS + "/{offer}/skus"
+VERSIONS = SKUS + "/{sku}/versions"
+
+SUPPORTED_API_VERSIONS = ("2015-05-01-preview, 2015-06-15, 2016-03-30, 2016-04-30-preview, 2017-03-30, 2017-12-01, "
+                          "2018-04-01, 2018-06-01, 2018-10-01, 2019-03-01, 2019-07-01, 2019-12-01, 2020-06-01, "
+                          "2020-12-01, 2021-03-01, 2021-04-01, 2021-07-01, 2021-11-01, 2022-03-01, 2022-08-01, "
+                          "2022-11-01, 2023-03-01, 2023-07-01, 2023-09-01, 2024-03-01, 2024-07-01, 2024-11-01, "
+                          "2025-04-01, 2025-11-01, 2026-04-01")
+
+
+def artifact_not_found():
+    return ArmError(404, "NotFound", "Artifact: VMImage was not found.")
+
+
+def platform_image_not_found(publisher, offer, sku, version):
+    return ArmError(404, "PlatformImageNotFound",
+                    f"The platform image '{publisher}:{offer}:{sku}:{version}' is not available. Verify that all fields "
+                    "in the storage profile are correct. For more details about storage profile information, please "
+                    "refer to https://aka.ms/storageprofile", target="imageReference")
+
+
+def image_id(subscription, location, publisher, offer=None, sku=None, version=None):
+    rid = (f"/Subscriptions/{subscription}/Providers/Microsoft.Compute/Locations/{location_id_name(location)}"
+           f"/Publishers/{publisher}")
+    if offer is not None:
+        rid += f"/ArtifactTypes/VMImage/Offers/{offer}"
+    if sku is not None:
+        rid += f"/Skus/{sku}"
+    if version is not None:
+        rid += f"/Versions/{version}"
+    return rid
+
+
+def image_body(subscription, location, version):
+    """The VirtualMachineImage body, exactly as version GET returns it."""
+    return {
+        "properties": copy.deepcopy(version.properties),
+        "location": location_id_name(location),
+        "name": version.name,
+        "id": image_id(subscription, location, version.publisher, version.offer, version.sku, version.name),
+    }
+
+
+class MarketplaceExtension:
+    """The current catalog, the one it started with, and VM create's image resolution."""
+
+    def __init__(self, sim):
+        self.sim = sim
+        self.startup = Catalog.from_file(sim.catalog_path)
+        self.catalog = self.startup
+        self.replaced = False
+
+    def replace(self, data):
+        self.catalog = Catalog(data)
+        self.replaced = True
+
+    def restore(self):
+        self.catalog = self.startup
+        self.replaced = False
+
+    def resolve(self, location, publisher, offer, sku, version, subscription=None):
+        """The image an ``imageReference`` names; ``version`` may be ``latest`` (numeric per-component
+        ordering, Deprecated versions skipped). Raises ArmError 404 PlatformImageNotFound."""
+        subscription = subscription or self.sim.settings.default_subscription
+        try:
+            if (version or "").lower() == "latest":
+                found = self.catalog.latest(location, publisher, offer, sku)
+            else:
+                found = self.catalog.version(location, publisher, offer, sku, version)
+        except CatalogMiss:
+            raise platform_image_not_found(publisher, offer, sku, version) from None
+        return image_body(subscription, location, found)
+
+    # Only a catalog replaced at run time is saved, so --state restarts keep it.
+    def dump(self):
+        return {"catalog": self.catalog.data} if self.replaced else {}
+
+    def load(self, data):
+        if data and data.get("catalog"):
+            self.replace(data["catalog"])
+
+
+# -- ARM routes ---------------------------------------------------------------------------------
+def _catalog(req):
+    return req.sim.extensions["marketplace"].catalog
+
+
+def _location(req):
+    """The request's region, or ARM's answer for a region where Microsoft.Compute is not registered."""
+    location = req.params["location"]
+    known = req.sim.settings["locations"]
+    if normalize_location(location) not in known:
+        raise ArmError(400, "NoRegisteredProviderFound",
+                       f"No registered resource provider found for location '{location}' and API version "
+                       f"'{req.api_version}' for type 'locations/publishers'. The supported api-versions are "
+                       f"'{SUPPORTED_API_VERSIONS}'. The supported locations are '{', '.join(known)}'.")
+    return location
+
+
+def _item(location, name, rid):
+    return {"location": location_id_name(location), "name": name, "id": rid}
+
+
+def list_publishers(req):
+    location = _location(req)
+    return Reply(200, [_item(location, name, image_id(req.subscription, location, name))
+                       for name in _catalog(req).publishers(location)])
+
+
+def list_offers(req):
+    location = _location(req)
+    try:
+        publisher, offers = _catalog(req).offers(location, req.params["publisher"])
+    except CatalogMiss:
+        raise artifact_not_found() from None
+    return Reply(200, [_item(location, name, image_id(req.subscription, location, publisher.name, name))
+                       for name in offers])
+
+
+def list_skus(req):
+    location = _location(req)
+    try:
+        publisher, offer, skus = _catalog(req).skus(location, req.params["publisher"], req.params["offer"])
+    except CatalogMiss:
+        raise artifact_not_found() from None
+    return Reply(200, [_item(location, name, image_id(req.subscription, location, publisher.name, offer.name, name))
+                       for name in skus])
+
+
+def _order_and_cut(req, versions):
+    orderby = req.query.get("$orderby")
+    if orderby:
+        words = orderby.split()
+        if not words or words[0].lower() != "name" or len(words) > 2 or (len(words) == 2 and words[1].lower() not in ("asc", "desc")):
+            raise ArmError(400, "InvalidParameter", f"The value '{orderby}' of parameter '$orderby' is not valid. "
+                           "Only 'name', 'name asc' and 'name desc' are supported.", target="$orderby")
+        # Lexical on the version string, exactly the quirk clients must cope with.
+        versions = sorted(versions, key=lambda item: item.name, reverse=len(words) == 2 and words[1].lower() == "desc")
+    top = req.query.get("$top")
+    if top is not None:
+        if not top.isdigit():
+            raise ArmError(400, "InvalidParameter", f"The value '{top}' of parameter '$top' is not valid.", target="$top")
+        versions = versions[:int(top)]
+    return versions
+
+
+def list_versions(req):
+    location = _location(req)
+    params = req.params
+    try:
+        versions = _catalog(req).versions(location, params["publisher"], params["offer"], params["sku"])
+    except CatalogMiss:
+        raise artifact_not_found() from None
+    expand = (req.query.get("$expand") or "").lower() == "properties"
+    items = []
+    for version in _order_and_cut(req, versions):
+        body = image_body(req.subscription, location, version)
+        if not expand:
+            body.pop("properties")
+        items.append(body)
+    return Reply(200, items)
+
+
+def get_version(req):
+    location = _location(req)
+    params = req.params
+    try:
+        version = _catalog(req).version(location, params["publisher"], params["offer"], params["sku"], params["version"])
+    except CatalogMiss:
+        raise artifact_not_found() from None
+    return image_body(req.subscription, location, version)
+
+
+# -- admin routes -------------------------------------------------------------------------------
+def get_catalog(req):
+    return req.sim.extensions["marketplace"].catalog.data
+
+
+def put_catalog(req):
+    try:
+        req.sim.extensions["marketplace"].replace(req.json())
+    except CatalogError as err:
+        raise ArmError(400, "InvalidCatalog", str(err)) from None
+    req.sim.store.touch()  # persist the new catalog with --state
+    return req.sim.extensions["marketplace"].catalog.data
+
+
+def restore_catalog(req):
+    req.sim.extensions["marketplace"].restore()
+    req.sim.store.touch()
+    return req.sim.extensions["marketplace"].catalog.data
+
+
+def register(sim):
+    sim.extensions["marketplace"] = MarketplaceExtension(sim)
+    add = sim.router.add
+    add("GET", BASE + "/publishers", list_publishers)
+    add("GET", OFFERS, list_offers)
+    add("GET", SKUS, list_skus)
+    add("GET", VERSIONS, list_versions)
+    add("GET", VERSIONS + "/{version}", get_version)
+    add("GET", "/_azsim/catalog", get_catalog, kind="admin")
+    add("POST", "/_azsim/catalog", put_catalog, kind="admin")
+    add("DELETE", "/_azsim/catalog", restore_catalog, kind="admin")

@@ -1,0 +1,51 @@
+"""Register guests with the ARM simulator's guest pool (``/_azsim/guests``, see docs/architecture.md)."""
+
+from __future__ import annotations
+
+import json
+import ssl
+import sys
+import urllib.error
+import urllib.parse
+import urllib.request
+
+from .errors import GuestError
+
+
+def _call(guest, method: str, path: str, body=None):
+    url = guest.sim_url.rstrip("/") + path
+    context = ssl.create_default_context(cafile=guest.sim_ca) if url.startswith("https:") else None
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=15, context=context) as response:
+            raw = response.read()
+    except urllib.error.HTTPError as exc:
+        if exc.code in (404, 405) and method == "POST":
+            raise GuestError(f"the simulator at {guest.sim_url} has no guests API yet ({method} {path} answered "
+                             f"{exc.code}); the guest is up but not registered") from None
+        raise GuestError(f"{method} {url} failed: HTTP {exc.code} {exc.read()[:500]!r}") from None
+    except (urllib.error.URLError, OSError) as exc:
+        raise GuestError(f"cannot reach the simulator at {guest.sim_url}: {exc}") from None
+    return json.loads(raw) if raw else None
+
+
+def registration(guest) -> dict:
+    command = [sys.executable, "-m", "localguest", "provision", guest.name]
+    from .guest import default_workdir
+
+    if str(default_workdir()) != guest.workdir:
+        command += ["--workdir", guest.workdir]
+    return {"name": guest.name, "address": guest.address, "ports": {"ssh": guest.port}, "os": "linux",
+            "provision_command": command}
+
+
+def register(guest):
+    return _call(guest, "POST", "/_azsim/guests", registration(guest))
+
+
+def unregister(guest):
+    try:
+        return _call(guest, "DELETE", "/_azsim/guests/" + urllib.parse.quote(guest.name))
+    except GuestError:
+        return None

@@ -1,0 +1,233 @@
+# -*- coding: utf-8 -*-
+# Copyright: goldenimage.azure contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The one Azure client and auth layer (contract: docs/architecture.md, "The client layer").
+
+Modules, the lookup and the inventory plugin import everything from here:
+
+    AZURE_AUTH_SPEC, AzureError, AzureSession, azure_call, wait_for, retry_action, to_snake
+
+SDK packages are imported only when a call needs them: a read through ``AzureSession.arm_get``
+costs azure-identity plus azure-core, not the 0.2-0.4 s of an ``azure.mgmt.*`` client import.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from urllib.parse import quote
+
+# the key rule of camel_dict_to_snake_dict (amazon.aws's convention for SDK output), applied recursively below
+from ansible.module_utils.common.dict_transformations import _camel_to_snake
+
+from ansible_collections.goldenimage.azure.plugins.module_utils._azure_auth import (  # noqa: F401  # re-exported
+    AUTH_SOURCES,
+    AZURE_AUTH_SPEC,
+    build_credential,
+    resolve_auth,
+    resolve_cloud,
+)
+from ansible_collections.goldenimage.azure.plugins.module_utils._azure_errors import (  # noqa: F401  # re-exported
+    AzureError,
+    azure_call,
+    from_sdk,
+)
+from ansible_collections.goldenimage.azure.plugins.module_utils._azure_waits import (  # noqa: F401  # re-exported
+    retry_action,
+    wait_for,
+)
+
+__all__ = ["AZURE_AUTH_SPEC", "AzureError", "AzureSession", "azure_call", "wait_for", "retry_action", "to_snake"]
+
+COLLECTION_VERSION = "0.1.0"
+USER_AGENT = "ansible-goldenimage-azure/%s" % COLLECTION_VERSION
+
+# Keys whose values are user data or resource ids, not wire names: keep them as they are.
+_SNAKE_IGNORE = ["tags", "Tags", "userAssignedIdentities", "user_assigned_identities"]
+# Characters ARM resource names and ids may hold that must not be percent-encoded in a path.
+_PATH_SAFE = "/:@!$&'()*+,;=-._~"
+
+
+def to_snake(model_or_dict):
+    """An SDK model (or list of them, or a wire dict) as plain snake_case data; tags are kept as they are.
+
+    SDK 38+ models' ``as_dict()`` returns nested camelCase wire names (``hyperVGeneration``), which
+    become ``hyper_v_generation`` as ``camel_dict_to_snake_dict`` converts them. Unlike that function,
+    whose ``ignore_list`` only applies at the top level, tags and identity maps are left untouched at
+    every depth (list pages hold many tagged resources).
+    """
+    if model_or_dict is None:
+        return None
+    as_dict = getattr(model_or_dict, "as_dict", None)
+    return _snake(as_dict() if callable(as_dict) else model_or_dict)
+
+
+def _snake(value):
+    if isinstance(value, dict):
+        return {_camel_to_snake(key): (item if key in _SNAKE_IGNORE else _snake(item)) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_snake(item) for item in value]
+    return value
+
+
+class AzureSession:
+    """Credentials, endpoints and lazily built, cached clients for one subscription.
+
+    ``options`` are AZURE_AUTH_SPEC keys (None = not set); ``environ`` supplies the environment
+    fallbacks. Construction makes no network call; bad configuration raises AzureError.
+    """
+
+    def __init__(self, options, environ=None):
+        self._environ = os.environ if environ is None else environ
+        self.settings = resolve_auth(options, self._environ)
+        self._cloud = None
+        self._clients = {}
+        self._arm_pipeline = None
+        self._lock = threading.Lock()
+
+    # -- where and who ---------------------------------------------------------------------------
+    @property
+    def subscription_id(self):
+        if not self.settings.subscription_id:
+            raise AzureError("subscription_id is required: set the subscription_id option or AZURE_SUBSCRIPTION_ID"
+                             "%s" % (" (or the profile's subscription_id)" if self.settings.source == "credential_file"
+                                     else ""), code="InvalidConfiguration")
+        return self.settings.subscription_id
+
+    @property
+    def auth_source(self):
+        return self.settings.source
+
+    @property
+    def cloud(self):
+        if self._cloud is None:
+            self._cloud = resolve_cloud(self.settings)
+        return self._cloud
+
+    @property
+    def arm_endpoint(self):
+        return self.cloud.arm_endpoint
+
+    @property
+    def credential_scope(self):
+        return self.cloud.credential_scope
+
+    @property
+    def credential(self):
+        """The process-wide credential for these settings (at most one token request per scope)."""
+        return build_credential(self.settings, self.cloud)
+
+    def client_kwargs(self):
+        """Keyword arguments for any azure-mgmt-* client: this cloud, its scope, the CA bundle, our user agent."""
+        kwargs = {
+            "base_url": self.arm_endpoint,
+            "credential_scopes": [self.credential_scope],
+            "user_agent": USER_AGENT,
+        }
+        if self.settings.ca_bundle:
+            kwargs["connection_verify"] = self.settings.ca_bundle
+        return kwargs
+
+    # -- SDK clients -----------------------------------------------------------------------------
+    def client(self, module_name, class_name):
+        """Any azure-mgmt client class, e.g. ``client("azure.mgmt.compute", "ComputeManagementClient")``; cached."""
+        key = (module_name, class_name)
+        with self._lock:
+            if key not in self._clients:
+                self._clients[key] = self._new_client(module_name, class_name)
+            return self._clients[key]
+
+    def _new_client(self, module_name, class_name):
+        import importlib
+
+        try:
+            client_class = getattr(importlib.import_module(module_name), class_name)
+        except ImportError:
+            raise AzureError("the %s Python package is required (pip install -r requirements.txt of goldenimage.azure)"
+                             % module_name.replace(".", "-"), code="MissingDependency") from None
+        return client_class(self.credential, self.subscription_id, **self.client_kwargs())
+
+    def compute(self):
+        return self.client("azure.mgmt.compute", "ComputeManagementClient")
+
+    def network(self):
+        return self.client("azure.mgmt.network", "NetworkManagementClient")
+
+    def resources(self):
+        return self.client("azure.mgmt.resource.resources", "ResourceManagementClient")
+
+    # -- light ARM REST path for hot reads ---------------------------------------------------------
+    def _pipeline(self):
+        with self._lock:
+            if self._arm_pipeline is None:
+                self._arm_pipeline = self._new_pipeline()
+            return self._arm_pipeline
+
+    def _new_pipeline(self):
+        try:
+            from azure.core import PipelineClient
+            from azure.core.pipeline import policies
+        except ImportError:
+            raise AzureError("the azure-core Python package is required", code="MissingDependency") from None
+        kwargs = {"user_agent": USER_AGENT}
+        if self.settings.ca_bundle:
+            kwargs["connection_verify"] = self.settings.ca_bundle
+        # The same chain a generated mgmt client uses, minus provider auto-registration (reads never need it).
+        chain = [
+            policies.RequestIdPolicy(**kwargs),
+            policies.HeadersPolicy(**kwargs),
+            policies.UserAgentPolicy(**kwargs),
+            policies.ProxyPolicy(**kwargs),
+            policies.ContentDecodePolicy(**kwargs),
+            policies.RedirectPolicy(**kwargs),
+            policies.RetryPolicy(**kwargs),
+            policies.BearerTokenCredentialPolicy(self.credential, self.credential_scope, **kwargs),
+            policies.NetworkTraceLoggingPolicy(**kwargs),
+            policies.SensitiveHeaderCleanupPolicy(**kwargs),
+        ]
+        return PipelineClient(self.arm_endpoint, policies=chain, **kwargs)
+
+    def _url(self, path):
+        if path.lower().startswith("https://"):
+            return path  # a nextLink
+        return self.arm_endpoint + quote(path.lstrip("/"), safe=_PATH_SAFE)
+
+    def arm_get(self, path, api_version, params=None, operation=None):
+        """GET an ARM path (relative to the ARM endpoint, unquoted names) and return the decoded JSON.
+
+        The JSON is a dict, or a list for the Marketplace's bare-array lists. Errors raise AzureError
+        (404: ``status_code`` 404, so ``azure_call(..., missing_ok=True)`` turns it into None).
+        """
+        query = dict(params or {})
+        if "api-version=" not in path:
+            query["api-version"] = api_version
+
+        def send():
+            from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
+            from azure.core.rest import HttpRequest
+
+            response = self._pipeline().send_request(HttpRequest("GET", self._url(path), params=query))
+            if response.status_code >= 400:
+                error_class = ResourceNotFoundError if response.status_code == 404 else HttpResponseError
+                raise error_class(response=response)
+            return response.json() if response.content else None
+
+        try:
+            return azure_call(operation, send)
+        except AzureError as err:
+            if operation is None:
+                # unnamed: say which request failed, and leave ``operation`` to an enclosing azure_call
+                err.message = "%s (GET %s)" % (err.message, path.split("?", 1)[0])
+                err.args = (err.message,)
+            raise
+
+    def arm_list(self, path, api_version, params=None, operation=None):
+        """All items of an ARM list: follows ``nextLink`` pages; a bare-array answer is returned as it is."""
+        page = self.arm_get(path, api_version, params=params, operation=operation)
+        if isinstance(page, list):
+            return page
+        items = list(page.get("value", []))
+        while page.get("nextLink"):
+            page = self.arm_get(page["nextLink"], api_version, operation=operation)
+            items.extend(page.get("value", []))
+        return items

@@ -1,0 +1,484 @@
+# -*- coding: utf-8 -*-
+# Copyright: goldenimage.azure contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The temporary build environment of one golden-image build (private; no API stability owed).
+
+One resource group per build, tagged ``goldenimage-build-id`` and ``goldenimage-temporary: "true"``,
+holding a VNet/subnet, an NSG that admits only SSH (22) or WinRM over HTTPS (5986) from the given
+sources, a Standard static public IP, a NIC and the VM. Functions take SDK clients and plain values
+and raise ``AzureError``; they never see an ``AnsibleModule``.
+
+Deleting refuses any group that is not marked temporary (Packer deleted users' own groups,
+packer#5658) and treats a group that disappears meanwhile as deleted (``ResourceGroupNotFound``
+race, packer-plugin-azure#31).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+
+from ansible_collections.goldenimage.azure.plugins.module_utils._azure_client import (
+    AzureError,
+    azure_call,
+    wait_for,
+)
+
+TAG_BUILD_ID = "goldenimage-build-id"
+TAG_TEMPORARY = "goldenimage-temporary"
+
+PORTS = {"linux": 22, "windows": 5986}
+URN = re.compile(r"^(?P<publisher>[^:]+):(?P<offer>[^:]+):(?P<sku>[^:]+):(?P<version>[^:]+)$")
+GONE_CODES = ("ResourceGroupNotFound", "ResourceNotFound", "NotFound")
+
+
+# -- naming -------------------------------------------------------------------------------------
+def resource_names(vm_name):
+    """Names of the resources created for one build VM."""
+    return {
+        "vnet": f"{vm_name}-vnet",
+        "subnet": "build",
+        "nsg": f"{vm_name}-nsg",
+        "public_ip": f"{vm_name}-pip",
+        "nic": f"{vm_name}-nic",
+        "os_disk": f"{vm_name}-osdisk",
+    }
+
+
+def resource_ids(subscription_id, resource_group, vm_name):
+    names = resource_names(vm_name)
+    group = f"/subscriptions/{subscription_id}/resourceGroups/{resource_group}"
+    network = f"{group}/providers/Microsoft.Network"
+    compute = f"{group}/providers/Microsoft.Compute"
+    vnet = f"{network}/virtualNetworks/{names['vnet']}"
+    return {
+        "resource_group": group,
+        "virtual_network": vnet,
+        "subnet": f"{vnet}/subnets/{names['subnet']}",
+        "network_security_group": f"{network}/networkSecurityGroups/{names['nsg']}",
+        "public_ip": f"{network}/publicIPAddresses/{names['public_ip']}",
+        "network_interface": f"{network}/networkInterfaces/{names['nic']}",
+        "virtual_machine": f"{compute}/virtualMachines/{vm_name}",
+        "os_disk": f"{compute}/disks/{names['os_disk']}",
+    }
+
+
+# -- image reference ----------------------------------------------------------------------------
+def image_reference(image):
+    """Wire ``imageReference`` from a URN string or a dict; refuses ``latest`` (resolve it first with image_facts)."""
+    if isinstance(image, str):
+        if image.startswith("/"):
+            return {"id": image}
+        match = URN.match(image.strip())
+        if not match:
+            raise AzureError(f"image '{image}' is neither 'Publisher:Offer:Sku:Version' nor a resource id.",
+                             operation="read image reference")
+        image = match.groupdict()
+    image = {key: value for key, value in dict(image).items() if value not in (None, "")}
+    if "urn" in image:
+        return image_reference(image["urn"])
+    if "id" in image:
+        return {"id": image["id"]}
+    missing = [key for key in ("publisher", "offer", "sku", "version") if key not in image]
+    if missing:
+        raise AzureError(f"image needs publisher, offer, sku and version (missing: {', '.join(missing)}), "
+                         "or an id.", operation="read image reference")
+    if str(image["version"]).lower() == "latest":
+        raise AzureError("image version 'latest' is not accepted: resolve it to a concrete version with "
+                         "goldenimage.azure.image_facts first, so the build records what it used.",
+                         operation="read image reference")
+    return {key: str(image[key]) for key in ("publisher", "offer", "sku", "version")}
+
+
+def image_label(reference):
+    if "id" in reference:
+        return reference["id"]
+    return ":".join(reference[key] for key in ("publisher", "offer", "sku", "version"))
+
+
+# -- request bodies -----------------------------------------------------------------------------
+def _tags(base, build_id, extra=None):
+    tags = dict(extra or {})
+    tags.update(base or {})
+    tags[TAG_BUILD_ID] = build_id
+    return tags
+
+
+def group_body(location, build_id, tags=None):
+    body_tags = _tags(tags, build_id)
+    body_tags[TAG_TEMPORARY] = "true"
+    return {"location": location, "tags": body_tags}
+
+
+def vnet_body(location, tags, address_prefix="10.250.0.0/24"):
+    return {
+        "location": location,
+        "tags": tags,
+        "properties": {
+            "addressSpace": {"addressPrefixes": [address_prefix]},
+            "subnets": [{"name": "build", "properties": {"addressPrefix": address_prefix}}],
+        },
+    }
+
+
+def nsg_body(location, tags, os_type, sources):
+    port = PORTS[os_type]
+    rule = {
+        "protocol": "Tcp",
+        "sourcePortRange": "*",
+        "destinationPortRange": str(port),
+        "destinationAddressPrefix": "*",
+        "access": "Allow",
+        "priority": 100,
+        "direction": "Inbound",
+    }
+    sources = list(sources or ["*"])
+    if len(sources) == 1:
+        rule["sourceAddressPrefix"] = sources[0]
+    else:
+        rule["sourceAddressPrefixes"] = sources
+    name = "allow-ssh" if os_type == "linux" else "allow-winrm-https"
+    return {"location": location, "tags": tags, "properties": {"securityRules": [{"name": name, "properties": rule}]}}
+
+
+def public_ip_body(location, tags):
+    return {
+        "location": location,
+        "tags": tags,
+        "sku": {"name": "Standard", "tier": "Regional"},
+        "properties": {"publicIPAllocationMethod": "Static", "publicIPAddressVersion": "IPv4"},
+    }
+
+
+def nic_body(location, tags, ids):
+    return {
+        "location": location,
+        "tags": tags,
+        "properties": {
+            "networkSecurityGroup": {"id": ids["network_security_group"]},
+            "ipConfigurations": [{
+                "name": "ipconfig1",
+                "properties": {
+                    "primary": True,
+                    "privateIPAllocationMethod": "Dynamic",
+                    "subnet": {"id": ids["subnet"]},
+                    "publicIPAddress": {"id": ids["public_ip"]},
+                },
+            }],
+        },
+    }
+
+
+def vm_body(spec, tags, ids):
+    """The VM PUT body (see docs: azure-compute-wire section 3.1)."""
+    names = resource_names(spec["vm_name"])
+    os_disk = {
+        "name": names["os_disk"],
+        "createOption": "FromImage",
+        "caching": "ReadWrite",
+        "deleteOption": "Delete",
+        "managedDisk": {"storageAccountType": spec["os_disk_type"]},
+    }
+    if spec.get("os_disk_size_gb"):
+        os_disk["diskSizeGB"] = int(spec["os_disk_size_gb"])
+    os_profile = {"computerName": spec["computer_name"], "adminUsername": spec["admin_username"]}
+    if spec["os_type"] == "linux":
+        os_profile["linuxConfiguration"] = {
+            "disablePasswordAuthentication": True,
+            "provisionVMAgent": True,
+            "ssh": {"publicKeys": [{
+                "path": f"/home/{spec['admin_username']}/.ssh/authorized_keys",
+                "keyData": spec["ssh_public_key"].strip(),
+            }]},
+        }
+    else:
+        os_profile["adminPassword"] = spec["admin_password"]
+        windows = {"provisionVMAgent": True, "enableAutomaticUpdates": False}
+        if spec.get("winrm_certificate_url"):
+            windows["winRM"] = {"listeners": [{"protocol": "Https", "certificateUrl": spec["winrm_certificate_url"]}]}
+        os_profile["windowsConfiguration"] = windows
+    if spec.get("custom_data"):
+        os_profile["customData"] = spec["custom_data"]
+    properties = {
+        "hardwareProfile": {"vmSize": spec["vm_size"]},
+        "storageProfile": {"imageReference": spec["image_reference"], "osDisk": os_disk},
+        "osProfile": os_profile,
+        "networkProfile": {"networkInterfaces": [
+            {"id": ids["network_interface"], "properties": {"primary": True, "deleteOption": "Delete"}}]},
+    }
+    security_type = spec.get("security_type") or "Standard"
+    if security_type != "Standard":
+        properties["securityProfile"] = {
+            "securityType": security_type,
+            "uefiSettings": {"secureBootEnabled": bool(spec.get("secure_boot", True)),
+                             "vTpmEnabled": bool(spec.get("vtpm", True))},
+        }
+    body = {"location": spec["location"], "tags": tags, "properties": properties}
+    if spec.get("plan"):
+        body["plan"] = {key: spec["plan"][key] for key in ("name", "product", "publisher") if spec["plan"].get(key)}
+    return body
+
+
+# -- reading ------------------------------------------------------------------------------------
+def _wire(obj):
+    if obj is None:
+        return None
+    if isinstance(obj, dict):
+        return obj
+    return obj.as_dict()
+
+
+def get_group(resources, name):
+    return _wire(azure_call(f"read resource group '{name}'", resources.resource_groups.get, name, missing_ok=True))
+
+
+def _is_temporary(group):
+    return str((group.get("tags") or {}).get(TAG_TEMPORARY, "")).lower() == "true"
+
+
+def _facts(spec, ids, vm, public_ip, disk_tier=None):
+    vm = vm or {}
+    props = vm.get("properties", {})
+    os_disk = props.get("storageProfile", {}).get("osDisk", {})
+    disk_id = (os_disk.get("managedDisk") or {}).get("id") or ids["os_disk"]
+    return {
+        "build_id": spec["build_id"],
+        "resource_group": spec["resource_group"],
+        "location": spec["location"],
+        "vm_name": spec["vm_name"],
+        "vm_id": vm.get("id", ids["virtual_machine"]),
+        "vm_unique_id": props.get("vmId"),
+        "os_type": spec["os_type"],
+        "public_ip": ((public_ip or {}).get("properties") or {}).get("ipAddress"),
+        "port": PORTS[spec["os_type"]],
+        "admin_username": spec["admin_username"],
+        "os_disk_id": disk_id,
+        "os_disk_name": os_disk.get("name", resource_names(spec["vm_name"])["os_disk"]),
+        "os_disk_tier": disk_tier,
+        "image_reference": spec["image_reference"],
+        "security_type": spec.get("security_type") or "Standard",
+        "resource_ids": ids,
+    }
+
+
+# -- present ------------------------------------------------------------------------------------
+def _begin(operation, func, *args, **kwargs):
+    return operation, azure_call(operation, func, *args, **kwargs)
+
+
+def _finish(started, timeout_at):
+    """Wait for pollers started together; the first failure wins, every wait is bounded."""
+    results = []
+    for operation, poller in started:
+        remaining = max(1, int(timeout_at - time.monotonic()))
+        results.append(_wire(wait_for(poller, operation, remaining)))
+    return results
+
+
+def ensure_present(resources, network, compute, spec, wait_timeout=1800, check_mode=False):
+    """Create whatever of the build environment is missing. Returns (changed, facts)."""
+    rg = spec["resource_group"]
+    ids = resource_ids(spec["subscription_id"], rg, spec["vm_name"])
+    names = resource_names(spec["vm_name"])
+    timeout_at = time.monotonic() + wait_timeout
+    group = get_group(resources, rg)
+    if group is not None:
+        tags = group.get("tags") or {}
+        if not _is_temporary(group) or tags.get(TAG_BUILD_ID) != spec["build_id"]:
+            raise AzureError(
+                f"resource group '{rg}' already exists and is not the temporary group of build "
+                f"'{spec['build_id']}' (tags {TAG_TEMPORARY}='true', {TAG_BUILD_ID}='{spec['build_id']}'); "
+                "choose another resource_group or build_id.", operation=f"create resource group '{rg}'")
+        if group.get("properties", {}).get("provisioningState") == "Deleting":
+            raise AzureError(f"resource group '{rg}' is being deleted; wait for it to go or use another build_id.",
+                             operation=f"create resource group '{rg}'")
+
+    def existing(operation, func, *args):
+        if group is None:
+            return None
+        return _wire(azure_call(operation, func, *args, missing_ok=True))
+
+    vm = existing(f"read virtual machine '{spec['vm_name']}'", compute.virtual_machines.get, rg, spec["vm_name"])
+    if vm is not None:
+        state = vm.get("properties", {}).get("provisioningState")
+        if state == "Failed":
+            raise AzureError(f"build VM '{spec['vm_name']}' exists in state Failed; delete the build "
+                             "(state=absent) and run again.", operation=f"create virtual machine '{spec['vm_name']}'")
+        pip = existing(f"read public IP '{names['public_ip']}'", network.public_ip_addresses.get, rg, names["public_ip"])
+        return False, _facts(spec, ids, vm, pip)
+    if check_mode:
+        return True, _facts(spec, ids, None, None)
+
+    tags = _tags(spec.get("tags"), spec["build_id"])
+    changed = False
+    if group is None:
+        azure_call(f"create resource group '{rg}'", resources.resource_groups.create_or_update, rg,
+                   group_body(spec["location"], spec["build_id"], spec.get("tags")))
+        changed = True
+
+    # VNet, NSG and public IP do not depend on each other: start all three, then wait.
+    started = []
+    vnet = existing(f"read virtual network '{names['vnet']}'", network.virtual_networks.get, rg, names["vnet"])
+    if vnet is None:
+        started.append(_begin(f"create virtual network '{names['vnet']}'",
+                              network.virtual_networks.begin_create_or_update, rg, names["vnet"],
+                              vnet_body(spec["location"], tags)))
+    nsg = existing(f"read network security group '{names['nsg']}'", network.network_security_groups.get, rg,
+                   names["nsg"])
+    if nsg is None:
+        started.append(_begin(f"create network security group '{names['nsg']}'",
+                              network.network_security_groups.begin_create_or_update, rg, names["nsg"],
+                              nsg_body(spec["location"], tags, spec["os_type"], spec.get("allowed_sources"))))
+    pip_tags = dict(tags, **(spec.get("public_ip_tags") or {}))
+    pip = existing(f"read public IP '{names['public_ip']}'", network.public_ip_addresses.get, rg, names["public_ip"])
+    pip_started = pip is None
+    if pip_started:
+        started.append(_begin(f"create public IP '{names['public_ip']}'",
+                              network.public_ip_addresses.begin_create_or_update, rg, names["public_ip"],
+                              public_ip_body(spec["location"], pip_tags)))
+    _finish(started, timeout_at)
+    changed = changed or bool(started)
+
+    nic = existing(f"read network interface '{names['nic']}'", network.network_interfaces.get, rg, names["nic"])
+    if nic is None:
+        _finish([_begin(f"create network interface '{names['nic']}'", network.network_interfaces.begin_create_or_update,
+                        rg, names["nic"], nic_body(spec["location"], tags, ids))], timeout_at)
+        changed = True
+
+    vm = _finish([_begin(f"create virtual machine '{spec['vm_name']}'", compute.virtual_machines.begin_create_or_update,
+                         rg, spec["vm_name"], vm_body(spec, tags, ids))], timeout_at)[0]
+    if vm is None or vm.get("properties", {}).get("provisioningState") not in (None, "Succeeded"):
+        vm = _wire(azure_call(f"read virtual machine '{spec['vm_name']}'", compute.virtual_machines.get, rg,
+                              spec["vm_name"]))
+    # The address of a Standard static IP is fixed at creation; read it back once for the result.
+    pip = _wire(azure_call(f"read public IP '{names['public_ip']}'", network.public_ip_addresses.get, rg,
+                           names["public_ip"]))
+    tier = None
+    if spec.get("os_disk_tier"):
+        tier = set_disk_tier(compute, rg, names["os_disk"], spec["os_disk_tier"], max(1, int(timeout_at - time.monotonic())))
+    return True, _facts(spec, ids, vm, pip, tier)
+
+
+def set_disk_tier(compute, resource_group, disk_name, tier, timeout):
+    """Set the OS disk's performance tier right after creation (Premium SSD only); returns the tier."""
+    disk = _wire(azure_call(f"read disk '{disk_name}'", compute.disks.get, resource_group, disk_name))
+    if disk.get("properties", {}).get("tier") == tier:
+        return tier
+    poller = azure_call(f"set performance tier of disk '{disk_name}' to {tier}", compute.disks.begin_update,
+                        resource_group, disk_name, {"properties": {"tier": tier}})
+    wait_for(poller, f"set performance tier of disk '{disk_name}' to {tier}", timeout)
+    return tier
+
+
+# -- absent -------------------------------------------------------------------------------------
+def _gone(err):
+    return getattr(err, "status_code", None) == 404 or getattr(err, "code", None) in GONE_CODES
+
+
+def delete_group(resources, resource_group, build_id=None, wait=True, wait_timeout=1800, check_mode=False):
+    """Delete a temporary build group. Returns (changed, facts); an absent group is success."""
+    operation = f"delete resource group '{resource_group}'"
+    group = get_group(resources, resource_group)
+    if group is None:
+        return False, {"resource_group": resource_group, "deleted": False, "already_absent": True}
+    tags = group.get("tags") or {}
+    if not _is_temporary(group):
+        raise AzureError(f"refusing to delete resource group '{resource_group}': it lacks the tag "
+                         f"{TAG_TEMPORARY}='true', so it was not created by a build.", operation=operation)
+    if build_id and tags.get(TAG_BUILD_ID) != build_id:
+        raise AzureError(f"refusing to delete resource group '{resource_group}': it belongs to build "
+                         f"'{tags.get(TAG_BUILD_ID)}', not '{build_id}'.", operation=operation)
+    if check_mode:
+        return True, {"resource_group": resource_group, "deleted": True, "already_absent": False}
+    try:
+        poller = azure_call(operation, resources.resource_groups.begin_delete, resource_group)
+        if wait:
+            wait_for(poller, operation, wait_timeout)
+    except AzureError as err:
+        if not _gone(err):
+            raise
+    return True, {"resource_group": resource_group, "deleted": True, "already_absent": False}
+
+
+def delete_vm(compute, resource_group, vm_name, wait_timeout=1800, check_mode=False):
+    """Delete only the build VM and its OS disk (after capture). Returns (changed, facts)."""
+    disk_name = resource_names(vm_name)["os_disk"]
+    vm = _wire(azure_call(f"read virtual machine '{vm_name}'", compute.virtual_machines.get, resource_group, vm_name,
+                          missing_ok=True))
+    if vm is not None:
+        os_disk = vm.get("properties", {}).get("storageProfile", {}).get("osDisk", {})
+        disk_name = os_disk.get("name") or disk_name
+    disk = _wire(azure_call(f"read disk '{disk_name}'", compute.disks.get, resource_group, disk_name, missing_ok=True))
+    if vm is None and disk is None:
+        return False, {"resource_group": resource_group, "vm_name": vm_name, "deleted": False}
+    if check_mode:
+        return True, {"resource_group": resource_group, "vm_name": vm_name, "deleted": True}
+    timeout_at = time.monotonic() + wait_timeout
+    if vm is not None:
+        operation = f"delete virtual machine '{vm_name}'"
+        try:
+            wait_for(azure_call(operation, compute.virtual_machines.begin_delete, resource_group, vm_name),
+                     operation, wait_timeout)
+        except AzureError as err:
+            if not _gone(err):
+                raise
+    # deleteOption=Delete removes the disk with the VM; delete it explicitly when it stayed.
+    disk = _wire(azure_call(f"read disk '{disk_name}'", compute.disks.get, resource_group, disk_name, missing_ok=True))
+    if disk is not None:
+        operation = f"delete disk '{disk_name}'"
+        try:
+            wait_for(azure_call(operation, compute.disks.begin_delete, resource_group, disk_name), operation,
+                     max(1, int(timeout_at - time.monotonic())))
+        except AzureError as err:
+            if not _gone(err):
+                raise
+    return True, {"resource_group": resource_group, "vm_name": vm_name, "deleted": True}
+
+
+# -- outputs (rollback of a failed build) ---------------------------------------------------------
+def _has_build_tag(body, build_id):
+    return (body.get("tags") or {}).get(TAG_BUILD_ID) == build_id
+
+
+def delete_outputs(compute, build_id, managed_image=None, gallery=None, wait_timeout=1800, check_mode=False):
+    """Delete the managed images and gallery image versions tagged with this build id (rollback of a failed build).
+
+    Only resources whose ``goldenimage-build-id`` tag equals ``build_id`` are touched; galleries and image
+    definitions are kept. Returns (changed, facts).
+    """
+    if not build_id:
+        raise AzureError("build_id is required to delete a build's outputs.", operation="delete build outputs")
+    timeout_at = time.monotonic() + wait_timeout
+    doomed = []
+    if managed_image and managed_image.get("resource_group"):
+        rg = managed_image["resource_group"]
+        images = azure_call(f"list managed images in '{rg}'", lambda: list(compute.images.list_by_resource_group(rg)),
+                            missing_ok=True) or []
+        for image in (_wire(item) for item in images):
+            if _has_build_tag(image, build_id):
+                doomed.append(("image", rg, image["name"], image["id"]))
+    if gallery and gallery.get("resource_group") and gallery.get("name") and gallery.get("image"):
+        rg, gname, dname = gallery["resource_group"], gallery["name"], gallery["image"]
+        versions = azure_call(f"list versions of gallery image '{gname}/{dname}'",
+                              lambda: list(compute.gallery_image_versions.list_by_gallery_image(rg, gname, dname)),
+                              missing_ok=True) or []
+        for version in (_wire(item) for item in versions):
+            if _has_build_tag(version, build_id):
+                doomed.append(("version", (rg, gname, dname), version["name"], version["id"]))
+    deleted = [item[3] for item in doomed]
+    if check_mode or not doomed:
+        return bool(doomed), {"deleted_ids": deleted}
+    started = []
+    for kind, where, name, _rid in doomed:
+        if kind == "image":
+            started.append(_begin(f"delete managed image '{name}'", compute.images.begin_delete, where, name))
+        else:
+            started.append(_begin(f"delete gallery image version '{where[1]}/{where[2]}/{name}'",
+                                  compute.gallery_image_versions.begin_delete, *where, name))
+    for operation, poller in started:
+        try:
+            wait_for(poller, operation, max(1, int(timeout_at - time.monotonic())))
+        except AzureError as err:
+            if not _gone(err):
+                raise
+    return True, {"deleted_ids": deleted}

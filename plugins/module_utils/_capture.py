@@ -1,0 +1,518 @@
+# -*- coding: utf-8 -*-
+# Copyright: goldenimage.azure contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Private: capture a generalized VM, managed image, managed disk, snapshot or VHD as a managed image and/or
+a Compute Gallery image version (image_capture).
+
+Order of work, so that a refusal never leaves anything behind:
+1. read the source and infer its facts (OS type and state, Hyper-V generation, security type, base image URN);
+2. read the targets (image, gallery, definition, versions) and decide what exists, what matches, what to create;
+3. validate everything (Trusted Launch vs managed image, definition vs source, same name + other source);
+4. create: gallery -> definition -> managed image -> version (bounded waits; a failed version is deleted).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+
+from ansible_collections.goldenimage.azure.plugins.module_utils._azure_client import (
+    AzureError,
+    azure_call,
+    to_snake,
+    wait_for,
+)
+from ansible_collections.goldenimage.azure.plugins.module_utils import _gallery as gallery_utils
+from ansible_collections.goldenimage.azure.plugins.module_utils import _vmstate as vmstate
+from ansible_collections.goldenimage.azure.plugins.module_utils._versions import newest
+
+SOURCE_URN_TAG = "goldenimage-source-urn"
+BUILD_ID_TAG = "goldenimage-build-id"
+_MARKETPLACE_ID = re.compile(
+    r"/publishers/(?P<publisher>[^/]+)/artifacttypes/vmimage/offers/(?P<offer>[^/]+)/skus/(?P<sku>[^/]+)"
+    r"/versions/(?P<version>[^/]+)$", re.IGNORECASE)
+SOURCE_TYPES = {
+    "microsoft.compute/virtualmachines": "vm",
+    "microsoft.compute/images": "image",
+    "microsoft.compute/disks": "disk",
+    "microsoft.compute/snapshots": "snapshot",
+}
+TYPE_PATHS = {"vm": "virtualMachines", "image": "images", "disk": "disks", "snapshot": "snapshots"}
+
+
+# -- source -------------------------------------------------------------------------------------
+def parse_source(source, subscription_id):
+    """``source`` (an id, a VHD URI, or a dict type/name/resource_group) -> {type, id | uri, resource_group, name}."""
+    if isinstance(source, dict):
+        kind = source.get("type")
+        if kind not in TYPE_PATHS and kind != "vhd":
+            raise AzureError("source.type: '%s' is not one of vm, image, disk, snapshot, vhd" % kind)
+        if kind == "vhd":
+            if not source.get("uri"):
+                raise AzureError("source.uri is required for a VHD source")
+            return {"type": "vhd", "uri": source["uri"]}
+        if source.get("id"):
+            return parse_source(source["id"], subscription_id)
+        if not source.get("name") or not source.get("resource_group"):
+            raise AzureError("source: give an id, or name and resource_group (with type)")
+        rid = "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Compute/%s/%s" % (
+            subscription_id, source["resource_group"], TYPE_PATHS[kind], source["name"])
+        return {"type": kind, "id": rid, "resource_group": source["resource_group"], "name": source["name"]}
+    text = (source or "").strip()
+    if text.lower().startswith("https://"):
+        if not text.lower().split("?")[0].endswith(".vhd"):
+            raise AzureError("source: '%s' is a URL but not a .vhd blob" % text)
+        return {"type": "vhd", "uri": text}
+    parsed = vmstate.parse_resource_id(text, parameter="source")
+    kind = SOURCE_TYPES.get(parsed["type"].lower())
+    if kind is None:
+        raise AzureError("source: '%s' is a %s; use a VM, managed image, managed disk, snapshot or a VHD URI"
+                         % (text, parsed["type"]))
+    return {"type": kind, "id": text, "resource_group": parsed["resource_group"], "name": parsed["name"]}
+
+
+def urn_from_image_reference(ref):
+    """publisher:offer:sku:version from an imageReference (exactVersion preferred) or a marketplace id."""
+    if not ref:
+        return None
+    if ref.get("publisher") and ref.get("offer") and ref.get("sku"):
+        version = ref.get("exactVersion") or ref.get("version")
+        return "%s:%s:%s:%s" % (ref["publisher"], ref["offer"], ref["sku"], version)
+    match = _MARKETPLACE_ID.search(ref.get("id") or "")
+    if match:
+        return "%(publisher)s:%(offer)s:%(sku)s:%(version)s" % match.groupdict()
+    return ref.get("id") or ref.get("sharedGalleryImageId") or ref.get("communityGalleryImageId")
+
+
+def _get(compute, kind, resource_group, name):
+    ops = {"vm": compute.virtual_machines, "image": compute.images, "disk": compute.disks,
+           "snapshot": compute.snapshots}[kind]
+    kwargs = {"expand": "instanceView"} if kind == "vm" else {}
+    return vmstate.wire(azure_call("get source %s '%s'" % (gallery_utils._source_noun(kind), name), ops.get,
+                                   resource_group, name, missing_ok=True, **kwargs))
+
+
+def read_source(compute, source, overrides):
+    """Read the source and infer its facts. ``overrides``: os_type, os_state, hyper_v_generation (may be None)."""
+    facts = {"type": source["type"], "id": source.get("id"), "uri": source.get("uri"), "location": None,
+             "os_type": None, "os_state": None, "hyper_v_generation": None, "security_type": "Standard",
+             "source_urn": None, "power_state": None, "os_disk_id": None, "storage_account_id": None}
+    if source["type"] == "vhd":
+        facts["os_state"] = "Generalized"
+        facts["hyper_v_generation"] = "V1"
+        facts["storage_account_id"] = overrides.get("storage_account_id")
+    else:
+        body = _get(compute, source["type"], source["resource_group"], source["name"])
+        if body is None:
+            raise AzureError("source: %s '%s' was not found in resource group '%s'"
+                             % (gallery_utils._source_noun(source["type"]), source["name"], source["resource_group"]),
+                             status_code=404, code="ResourceNotFound")
+        facts["body"] = body
+        facts["id"] = body.get("id") or source["id"]
+        facts["location"] = body.get("location")
+        p = vmstate.props(body)
+        if source["type"] == "vm":
+            storage = p.get("storageProfile") or {}
+            os_disk = storage.get("osDisk") or {}
+            view = p.get("instanceView") or {}
+            facts["os_type"] = os_disk.get("osType")
+            facts["os_state"] = "Generalized" if vmstate.os_state(body) == "generalized" else "Specialized"
+            facts["power_state"] = vmstate.power_state(body)
+            facts["security_type"] = vmstate.security_type(body)
+            facts["os_disk_id"] = (os_disk.get("managedDisk") or {}).get("id")
+            facts["os_disk_vhd"] = (os_disk.get("vhd") or {}).get("uri")
+            facts["source_urn"] = urn_from_image_reference(storage.get("imageReference"))
+            facts["hyper_v_generation"] = view.get("hyperVGeneration")
+            if not facts["hyper_v_generation"] and facts["os_disk_id"]:
+                parsed = vmstate.parse_resource_id(facts["os_disk_id"])
+                disk = _get(compute, "disk", parsed["resource_group"], parsed["name"])
+                facts["hyper_v_generation"] = vmstate.props(disk).get("hyperVGeneration") if disk else None
+        elif source["type"] == "image":
+            os_disk = (p.get("storageProfile") or {}).get("osDisk") or {}
+            facts["os_type"] = os_disk.get("osType")
+            facts["os_state"] = os_disk.get("osState")
+            facts["hyper_v_generation"] = p.get("hyperVGeneration") or "V1"
+            facts["source_urn"] = (body.get("tags") or {}).get(SOURCE_URN_TAG)
+        else:  # disk, snapshot
+            facts["os_type"] = p.get("osType")
+            facts["hyper_v_generation"] = p.get("hyperVGeneration") or "V1"
+            security = (p.get("securityProfile") or {}).get("securityType") or "Standard"
+            facts["security_type"] = ("TrustedLaunch" if security == "TrustedLaunch"
+                                      else "ConfidentialVM" if security.startswith("ConfidentialVM") else "Standard")
+            facts["source_urn"] = urn_from_image_reference((p.get("creationData") or {}).get("imageReference")) \
+                or (body.get("tags") or {}).get(SOURCE_URN_TAG)
+            facts["os_state"] = "Generalized"
+    facts["declared_os_state"] = overrides.get("os_state")
+    for key in ("os_type", "os_state", "hyper_v_generation"):
+        if overrides.get(key) and not (source["type"] == "vm" and key == "os_state"):
+            facts[key] = overrides[key]  # a VM's OS state is a fact of its instance view, not an option
+    facts["hyper_v_generation"] = facts["hyper_v_generation"] or "V1"
+    if not facts["os_type"]:
+        raise AzureError("os_type: the OS type of source %s is not recorded; set os_type (Linux or Windows)"
+                         % (facts["id"] or facts["uri"]))
+    return facts
+
+
+def source_summary(facts):
+    keys = ("type", "id", "uri", "location", "os_type", "os_state", "hyper_v_generation", "security_type",
+            "source_urn", "power_state")
+    return {key: facts.get(key) for key in keys}
+
+
+# -- managed image ------------------------------------------------------------------------------
+def image_source_ref(image):
+    """What a managed image was made from (id or blob URI), for idempotency."""
+    p = vmstate.props(image)
+    if (p.get("sourceVirtualMachine") or {}).get("id"):
+        return p["sourceVirtualMachine"]["id"]
+    os_disk = (p.get("storageProfile") or {}).get("osDisk") or {}
+    return ((os_disk.get("managedDisk") or {}).get("id") or (os_disk.get("snapshot") or {}).get("id")
+            or os_disk.get("blobUri"))
+
+
+def source_ref(facts):
+    return facts.get("id") or facts.get("uri")
+
+
+def image_body(facts, location, tags, zone_resilient=None, storage_account_type=None):
+    p = {"hyperVGeneration": facts["hyper_v_generation"]}
+    if facts["type"] == "vm":
+        p["sourceVirtualMachine"] = {"id": facts["id"]}
+    else:
+        os_disk = {"osType": facts["os_type"], "osState": facts["os_state"]}
+        if facts["type"] == "image":
+            raise AzureError("managed_image: a managed image cannot be made from another managed image; "
+                             "use the gallery target")
+        if facts["type"] == "disk":
+            os_disk["managedDisk"] = {"id": facts["id"]}
+        elif facts["type"] == "snapshot":
+            os_disk["snapshot"] = {"id": facts["id"]}
+        else:
+            os_disk["blobUri"] = facts["uri"]
+        if storage_account_type:
+            os_disk["storageAccountType"] = storage_account_type
+        p["storageProfile"] = {"osDisk": os_disk}
+        if zone_resilient is not None:
+            p["storageProfile"]["zoneResilient"] = zone_resilient
+    if facts["type"] == "vm" and zone_resilient is not None:
+        p["storageProfile"] = {"zoneResilient": zone_resilient}
+    return {"location": location, "tags": tags, "properties": p}
+
+
+def check_image_source(facts):
+    """Refusals Azure would give for a managed image, raised before anything is created."""
+    if facts["security_type"] in ("TrustedLaunch", "ConfidentialVM"):
+        raise AzureError(
+            "managed_image: the source %s uses security type %s, and Azure refuses to create managed images from "
+            "Trusted Launch or Confidential VMs and their disks ('Creation of managed images are not supported for "
+            "virtual machine with TrustedLaunch security type'). Publish it to a Compute Gallery instead (the "
+            "gallery option, with a %s image definition). Nothing was created."
+            % (source_ref(facts), facts["security_type"], facts["security_type"]), code="TrustedLaunchNotSupported")
+    if facts["type"] == "vm" and facts["os_state"] != "Generalized":
+        raise AzureError("managed_image: VM %s is not generalized; Azure creates a managed image only from a "
+                         "generalized VM. Run goldenimage.azure.vm_generalize first. Nothing was created."
+                         % facts["id"], code="VMNotGeneralized")
+    if facts["type"] == "image":
+        raise AzureError("managed_image: the source is already a managed image; use the gallery target to publish it")
+
+
+def create_image(compute, resource_group, name, body, deadline):
+    operation = "create managed image '%s'" % name
+    poller = azure_call(operation, compute.images.begin_create_or_update, resource_group, name, body)
+    return vmstate.wire(wait_for(poller, operation, max(1, deadline - time.monotonic())))
+
+
+def delete_image(compute, resource_group, name, deadline):
+    operation = "delete managed image '%s'" % name
+    poller = azure_call(operation, compute.images.begin_delete, resource_group, name, missing_ok=True)
+    if poller is not None:
+        wait_for(poller, operation, max(1, deadline - time.monotonic()))
+
+
+# -- gallery version -----------------------------------------------------------------------------
+def version_source_ref(version):
+    storage = vmstate.props(version).get("storageProfile") or {}
+    source = storage.get("source") or {}
+    ref = source.get("virtualMachineId") or source.get("id")
+    if ref:
+        return ref
+    os_image = (storage.get("osDiskImage") or {}).get("source") or {}
+    return os_image.get("id") or os_image.get("uri")
+
+
+def version_storage_profile(facts, image_id=None):
+    if image_id:
+        return {"source": {"id": image_id}}
+    kind = facts["type"]
+    if kind == "vm":
+        return {"source": {"virtualMachineId": facts["id"]}}
+    if kind == "image":
+        return {"source": {"id": facts["id"]}}
+    if kind in ("disk", "snapshot"):
+        return {"osDiskImage": {"source": {"id": facts["id"]}}}
+    source = {"uri": facts["uri"]}
+    if facts.get("storage_account_id"):
+        source["storageAccountId"] = facts["storage_account_id"]
+    return {"osDiskImage": {"source": source}}
+
+
+def version_body(location, facts, publishing, tags):
+    profile = {
+        "targetRegions": [
+            {"name": region["name"], "regionalReplicaCount": region.get("replica_count") or publishing["replica_count"],
+             "storageAccountType": region.get("storage_account_type") or publishing["storage_account_type"],
+             **({"excludeFromLatest": region["exclude_from_latest"]}
+                if region.get("exclude_from_latest") is not None else {})}
+            for region in publishing["target_regions"]],
+        "replicaCount": publishing["replica_count"],
+        "storageAccountType": publishing["storage_account_type"],
+        "excludeFromLatest": bool(publishing.get("exclude_from_latest")),
+    }
+    if publishing.get("end_of_life_date"):
+        profile["endOfLifeDate"] = publishing["end_of_life_date"]
+    return {"location": location, "tags": tags, "properties": {
+        "publishingProfile": profile,
+        "storageProfile": version_storage_profile(facts),
+    }}
+
+
+def normalize_region(name):
+    return (name or "").replace(" ", "").lower()
+
+
+def _snake(body):
+    return to_snake(body) if body is not None else None
+
+
+# -- orchestration -------------------------------------------------------------------------------
+def capture(compute, subscription_id, params, check_mode=False):
+    """The whole image_capture task; returns the module result."""
+    deadline = time.monotonic() + params["wait_timeout"]
+    timings = {}
+    source = parse_source(params["source"], subscription_id)
+    overrides = {key: params.get(key) for key in ("os_type", "os_state", "hyper_v_generation", "storage_account_id")}
+    image_opts = params.get("managed_image")
+    gallery_opts = params.get("gallery")
+    if not image_opts and not gallery_opts:
+        raise AzureError("give a target: managed_image, gallery, or both")
+
+    started = time.monotonic()
+    facts = read_source(compute, source, overrides)
+    timings["read_source"] = round(time.monotonic() - started, 3)
+    ref = source_ref(facts)
+    tags = dict(params.get("tags") or {})
+    if facts.get("source_urn"):
+        tags[SOURCE_URN_TAG] = facts["source_urn"]
+    if params.get("build_id"):
+        tags[BUILD_ID_TAG] = params["build_id"]
+    force = params.get("force")
+    if facts["type"] == "vm" and facts["os_state"] == "Generalized" and facts["power_state"] not in (
+            "deallocated", "stopped", None, "unknown"):
+        raise AzureError("source: VM %s is %s; capture it deallocated (goldenimage.azure.vm_generalize does both)"
+                         % (facts["id"], facts["power_state"]))
+
+    result = {"changed": False, "source": source_summary(facts), "tags": tags, "timings": timings,
+              "diff": {"before": {}, "after": {}}}
+    plan = {}
+
+    # -- managed image: read, validate ------------------------------------------------------------
+    if image_opts:
+        check_image_source(facts)
+        image_rg = image_opts.get("resource_group")
+        image_name = image_opts["name"]
+        existing = vmstate.wire(azure_call("get managed image '%s'" % image_name, compute.images.get, image_rg,
+                                           image_name, missing_ok=True))
+        image_location = image_opts.get("location") or facts["location"] or (existing or {}).get("location")
+        if not image_location:
+            raise AzureError("managed_image.location is required for a VHD source")
+        action = "create"
+        if existing is not None:
+            state = vmstate.props(existing).get("provisioningState")
+            if vmstate.same_id(image_source_ref(existing), ref) and state != "Failed":
+                action = "keep"
+            elif state == "Failed" or force:
+                action = "replace"
+            else:
+                raise AzureError("managed_image: image '%s' in resource group '%s' exists and was made from %s, not "
+                                 "from %s. Use another name, or force=true to replace it. Nothing was changed."
+                                 % (image_name, image_rg, image_source_ref(existing), ref), code="ImageExists")
+        plan["image"] = {"action": action, "existing": existing, "rg": image_rg, "name": image_name,
+                         "body": image_body(facts, image_location, tags, image_opts.get("zone_resilient"),
+                                            image_opts.get("storage_account_type"))}
+        result["diff"]["before"]["managed_image"] = _image_diff(existing)
+
+    # -- gallery: read, validate ------------------------------------------------------------------
+    if gallery_opts:
+        plan["gallery"] = _plan_gallery(compute, facts, gallery_opts, tags, force)
+        result["diff"]["before"]["gallery_image_version"] = _version_diff(plan["gallery"]["existing_version"])
+
+    # -- act --------------------------------------------------------------------------------------
+    changed = any(step["action"] != "keep" for step in ([plan["image"]] if "image" in plan else []) +
+                  ([plan["gallery"]] if "gallery" in plan else [])) or (
+        "gallery" in plan and (plan["gallery"]["create_gallery"] or plan["gallery"]["create_definition"]))
+    result["changed"] = changed
+    if "image" in plan:
+        step = plan["image"]
+        result["managed_image_action"] = step["action"]
+        if step["action"] == "keep":
+            result["managed_image"] = _snake(step["existing"])
+        elif check_mode:
+            result["managed_image"] = _snake(dict(step["body"], name=step["name"]))
+        else:
+            started = time.monotonic()
+            if step["action"] == "replace":
+                delete_image(compute, step["rg"], step["name"], deadline)
+            image = create_image(compute, step["rg"], step["name"], step["body"], deadline)
+            result["managed_image"] = _snake(image)
+            timings["managed_image"] = round(time.monotonic() - started, 3)
+        result["diff"]["after"]["managed_image"] = _image_diff(step["body"] if step["action"] != "keep"
+                                                               else step["existing"])
+    if "gallery" in plan:
+        _run_gallery(compute, plan["gallery"], facts, params, result, timings, deadline, check_mode)
+    return result
+
+
+def _image_diff(image):
+    if not image:
+        return None
+    p = vmstate.props(image)
+    return {"source": image_source_ref(image), "hyper_v_generation": p.get("hyperVGeneration"),
+            "tags": image.get("tags") or {}}
+
+
+def _version_diff(version):
+    if not version:
+        return None
+    profile = vmstate.props(version).get("publishingProfile") or {}
+    return {"name": version.get("name"), "source": version_source_ref(version),
+            "target_regions": sorted(normalize_region(r.get("name")) for r in profile.get("targetRegions") or []),
+            "exclude_from_latest": profile.get("excludeFromLatest"), "end_of_life_date": profile.get("endOfLifeDate"),
+            "tags": version.get("tags") or {}}
+
+
+def _plan_gallery(compute, facts, opts, tags, force):
+    rg, gname, dname = opts["resource_group"], opts["name"], opts["image"]
+    gallery = gallery_utils.get_gallery(compute, rg, gname)
+    definition = gallery_utils.get_definition(compute, rg, gname, dname) if gallery else None
+    location = (gallery or {}).get("location") or opts.get("location") or facts["location"]
+    if not location:
+        raise AzureError("gallery.location is required for a VHD source when the gallery does not exist yet")
+    where = "gallery image definition '%s/%s'" % (gname, dname)
+    if gallery is None and not opts.get("create_definition"):
+        raise AzureError("gallery: gallery '%s' does not exist in resource group '%s'; set gallery.create_definition="
+                         "true to create it and the image definition" % (gname, rg), code="GalleryNotFound")
+    wanted_security = opts.get("security_type")
+    if definition is not None:
+        def_facts = gallery_utils.definition_facts(definition)
+        gallery_utils.check_definition(def_facts, facts, "The existing %s" % where)
+        def_body = None
+    else:
+        if not opts.get("create_definition"):
+            raise AzureError("gallery.image: %s does not exist; set gallery.create_definition=true (with publisher, "
+                             "offer and sku) to create it" % where, code="GalleryImageNotFound")
+        missing = [key for key in ("publisher", "offer", "sku") if not opts.get(key)]
+        if missing:
+            raise AzureError("gallery: %s is required to create %s" % (", ".join("gallery." + m for m in missing), where))
+        # a golden image is generalized: a new definition is Specialized only when asked (os_state)
+        def_facts = {"os_type": facts["os_type"], "os_state": facts.get("declared_os_state") or "Generalized",
+                     "hyper_v_generation": opts.get("hyper_v_generation") or facts["hyper_v_generation"],
+                     "security_type": wanted_security or facts["security_type"],
+                     "architecture": opts.get("architecture") or "x64"}
+        gallery_utils.check_definition(def_facts, facts, "The %s to be created" % where)
+        def_body = gallery_utils.definition_body(location, def_facts, {"publisher": opts["publisher"],
+                                                                      "offer": opts["offer"], "sku": opts["sku"]},
+                                                 opts.get("description"), None, tags)
+    if wanted_security and definition is not None and gallery_utils.definition_security_type(definition) != wanted_security:
+        raise AzureError("gallery.security_type: %s is %s, not %s; a definition's security type cannot change"
+                         % (where, gallery_utils.definition_security_type(definition), wanted_security),
+                         code="DefinitionMismatch")
+
+    versions = gallery_utils.list_versions(compute, rg, gname, dname) if definition is not None else []
+    ref = source_ref(facts)
+    requested = str(opts.get("version") or "auto")
+    existing_version = None
+    if requested == "auto":
+        ours = [v for v in versions if vmstate.same_id(version_source_ref(v), ref)
+                and vmstate.props(v).get("provisioningState") != "Failed"]
+        if ours:
+            existing_version = gallery_utils.get_version(compute, rg, gname, dname,
+                                                         newest([v["name"] for v in ours]))
+            version_name = existing_version["name"]
+        else:
+            version_name = gallery_utils.next_version([v.get("name") for v in versions])
+    else:
+        gallery_utils.validate_version_name(requested)
+        version_name = requested
+        match = [v for v in versions if v.get("name") == requested]
+        if match:
+            existing_version = gallery_utils.get_version(compute, rg, gname, dname, requested)
+    action = "create"
+    if existing_version is not None:
+        state = vmstate.props(existing_version).get("provisioningState")
+        if vmstate.same_id(version_source_ref(existing_version), ref) and state != "Failed":
+            action = "keep"
+        elif state == "Failed" or force:
+            action = "replace"
+        else:
+            raise AzureError("gallery.version: version %s of %s exists and was made from %s, not from %s. A version's "
+                             "source cannot change (PropertyChangeNotAllowed). Use another version (or 'auto'), or "
+                             "force=true to delete and recreate it. Nothing was changed."
+                             % (version_name, where, version_source_ref(existing_version), ref),
+                             code="VersionExists")
+    regions = opts.get("target_regions") or [{"name": location}]
+    if normalize_region(location) not in [normalize_region(r["name"]) for r in regions]:
+        raise AzureError("gallery.target_regions: must include the gallery's region %s" % location)
+    publishing = {"target_regions": regions, "replica_count": opts.get("replica_count") or 1,
+                  "storage_account_type": opts.get("storage_account_type") or "Standard_LRS",
+                  "exclude_from_latest": opts.get("exclude_from_latest"),
+                  "end_of_life_date": opts.get("end_of_life_date")}
+    return {
+        "action": action, "rg": rg, "gallery": gname, "definition": dname, "version": version_name,
+        "location": location, "create_gallery": gallery is None, "create_definition": definition is None,
+        "definition_body": def_body, "definition_facts": def_facts, "existing_version": existing_version,
+        "existing_gallery": gallery, "existing_definition": definition,
+        "body": version_body(location, facts, publishing, tags), "keep_failed": opts.get("keep_failed"),
+    }
+
+
+def _run_gallery(compute, step, facts, params, result, timings, deadline, check_mode):
+    result["gallery_image_version_action"] = step["action"]
+    result["version"] = step["version"]
+    gallery, definition, version = step["existing_gallery"], step["existing_definition"], step["existing_version"]
+    if check_mode:
+        if step["create_gallery"]:
+            gallery = {"name": step["gallery"], "location": step["location"]}
+        if step["create_definition"]:
+            definition = dict(step["definition_body"], name=step["definition"])
+        if step["action"] != "keep":
+            version = dict(step["body"], name=step["version"])
+    else:
+        started = time.monotonic()
+        if step["create_gallery"]:
+            gallery = gallery_utils.create_gallery(compute, step["rg"], step["gallery"], step["location"],
+                                                   result["tags"] if params.get("build_id") else {}, deadline)
+            result["changed"] = True
+        if step["create_definition"]:
+            definition = gallery_utils.create_definition(compute, step["rg"], step["gallery"], step["definition"],
+                                                         step["definition_body"], deadline)
+            result["changed"] = True
+        if step["action"] == "replace":
+            gallery_utils.delete_version(compute, step["rg"], step["gallery"], step["definition"], step["version"],
+                                         max(1, deadline - time.monotonic()))
+        if step["action"] != "keep":
+            try:
+                version = gallery_utils.create_version(compute, step["rg"], step["gallery"], step["definition"],
+                                                       step["version"], step["body"], deadline,
+                                                       keep_failed=step["keep_failed"])
+            except AzureError as err:
+                err.partial = {"changed": True, "version": step["version"],
+                               "replication": getattr(err, "replication", None),
+                               "cleanup": getattr(err, "cleanup", None),
+                               "managed_image": result.get("managed_image")}
+                raise
+            timings["gallery_image_version"] = round(time.monotonic() - started, 3)
+    result["gallery"] = _snake(gallery)
+    result["gallery_image"] = _snake(definition)
+    result["gallery_image_version"] = _snake(version)
+    result["replication"] = gallery_utils.replication(version) if version and not check_mode else None
+    result["diff"]["after"]["gallery_image_version"] = _version_diff(version)

@@ -1,0 +1,573 @@
+# Copyright: (c) 2026, goldenimage.azure contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Marketplace (platform) images: listing, ``latest``/prefix/exact resolution and full details.
+
+Every function takes an ARM client and plain values and raises ``AzureError``. The client is any
+azure-mgmt client (``session.compute()``) or other object with azure-core's ``send_request(HttpRequest)``
+and a subscription id (``client._config.subscription_id`` or ``client.subscription_id``). Requests are
+made on the wire (``send_request``), so the client's pipeline applies: bearer token, azure-core retries
+(429/5xx with ``Retry-After``), user agent, CA bundle.
+
+Request budget (see ``docs/architecture.md``):
+
+* ``latest`` or a prefix: one versions list (ordered here numerically, never by ARM's lexical
+  ``$orderby``) and one version GET for the details.
+* An exact version: one version GET.
+* Errors only: extra listings to say which part is wrong and to suggest the closest names.
+
+Name filters (``name_filter``): ``glob`` (default) matches the whole name, case-insensitively, with
+shell wildcards (``*``, ``?``, ``[...]``); ``regex`` is a Python regular expression searched anywhere in
+the name, case-insensitively (anchor with ``^``/``$``).
+"""
+
+from __future__ import annotations
+
+import difflib
+import fnmatch
+import re
+import threading
+from urllib.parse import quote
+
+from ansible_collections.goldenimage.azure.plugins.module_utils._azure_client import AzureError, azure_call
+from ansible_collections.goldenimage.azure.plugins.module_utils._versions import (
+    VersionSpec,
+    matching,
+    sort_versions,
+)
+
+# Marketplace artifacts: imageDeprecationStatus needs 2023-09-01 or later.
+MARKETPLACE_API = "2024-11-01"
+LOCATIONS_API = "2022-12-01"
+LEVELS = ("publishers", "offers", "skus", "versions")
+_SUGGEST = 5
+# Deprecated newest versions stepped over by latest/prefix before giving up.
+_DEPRECATED_SKIPS = 3
+# Characters ARM names may hold that stay as they are in a path.
+_PATH_SAFE = "/:@!$&'()*+,;=-._~"
+
+
+# -- wire helpers -------------------------------------------------------------------------------------
+
+def subscription_of(client):
+    """The subscription id an azure-mgmt client (or light ARM client) was built for."""
+    value = getattr(client, "subscription_id", None)
+    if not value:
+        config = getattr(client, "_config", None)
+        value = getattr(config, "subscription_id", None)
+    if not value:
+        raise AzureError("The ARM client has no subscription id.", operation="configure client")
+    return value
+
+
+def _query_string(params):
+    # '$'-prefixed names are sent as-is, as the SDKs do; values are percent-encoded.
+    return "&".join("%s=%s" % (key, quote(str(value), safe="")) for key, value in params.items() if value is not None)
+
+
+def _error_of(response):
+    code = message = None
+    try:
+        body = response.json()
+    except Exception:  # pylint: disable=broad-except  # non-JSON error page
+        body = None
+    if isinstance(body, dict):
+        error = body.get("error") if isinstance(body.get("error"), dict) else body
+        code = error.get("code")
+        message = error.get("message")
+    if not message:
+        try:
+            message = (response.text() or "").strip()[:500]
+        except Exception:  # pylint: disable=broad-except
+            message = ""
+    return code, message or ("HTTP %s" % response.status_code)
+
+
+def arm_get(client, path, api_version, operation, query=None, missing_ok=False):
+    """GET an ARM path (unquoted names, relative to the ARM endpoint, or an absolute nextLink) -> JSON.
+
+    ``client`` is an ``AzureSession`` (its light ``arm_get`` REST path: azure-core and azure-identity
+    only) or any azure-mgmt client (its ``send_request``). Non-2xx answers raise ``AzureError`` carrying
+    the ARM error code; a 404 returns None when ``missing_ok``.
+    """
+    session_get = getattr(client, "arm_get", None)
+    if callable(session_get):
+        try:
+            return session_get(path, api_version, params=query, operation=operation)
+        except AzureError as err:
+            if missing_ok and err.status_code == 404:
+                return None
+            raise
+    from azure.core.rest import HttpRequest  # light: azure-core only
+
+    if path.lower().startswith("https://"):
+        url = path
+    else:
+        params = {"api-version": api_version}
+        params.update(query or {})
+        url = quote(path, safe=_PATH_SAFE) + "?" + _query_string(params)
+    response = azure_call(operation, client.send_request, HttpRequest("GET", url, headers={"Accept": "application/json"}))
+    status = response.status_code
+    if 200 <= status < 300:
+        try:
+            return response.json()
+        except ValueError:
+            raise AzureError("ARM returned a body that is not JSON.", status_code=status, operation=operation) from None
+    code, message = _error_of(response)
+    if status == 404 and missing_ok:
+        return None
+    retry_after = response.headers.get("Retry-After") if response.headers else None
+    try:
+        retry_after = float(retry_after) if retry_after is not None else None
+    except ValueError:
+        retry_after = None
+    raise AzureError(message, status_code=status, code=code, operation=operation, retry_after=retry_after)
+
+
+def arm_list(client, path, api_version, operation, query=None):
+    """All items of a pageable ARM list (``{"value": [...], "nextLink": ...}``) or of a bare array."""
+    body = arm_get(client, path, api_version, operation, query=query)
+    if isinstance(body, list):
+        return body
+    items = list(body.get("value") or [])
+    link = body.get("nextLink")
+    pages = 0
+    while link and pages < 1000:
+        body = arm_get(client, link, api_version, operation)
+        items.extend(body.get("value") or [])
+        link = body.get("nextLink")
+        pages += 1
+    return items
+
+
+# -- names, filters, suggestions ----------------------------------------------------------------------
+
+def name_filter_func(pattern, filter_type="glob"):
+    """A predicate for ``pattern`` (None = everything); raises AzureError on a bad regular expression."""
+    if not pattern:
+        return lambda name: True
+    if filter_type == "regex":
+        try:
+            compiled = re.compile(pattern, re.IGNORECASE)
+        except re.error as err:
+            raise AzureError("Invalid regular expression %r in name_filter: %s" % (pattern, err),
+                             operation="filter names") from None
+        return lambda name: compiled.search(name) is not None
+    if filter_type != "glob":
+        raise AzureError("Unknown filter type %r; use glob or regex." % filter_type, operation="filter names")
+    lowered = pattern.lower()
+    return lambda name: fnmatch.fnmatchcase(name.lower(), lowered)
+
+
+def closest(name, candidates, count=_SUGGEST):
+    """Up to ``count`` candidates closest to ``name`` (difflib, case-insensitive), best first."""
+    by_lower = {}
+    for item in candidates:
+        by_lower.setdefault(item.lower(), item)
+    found = difflib.get_close_matches(str(name).lower(), list(by_lower), n=count, cutoff=0.5)
+    if len(found) < count:
+        # Also names that contain the wanted one or that it contains (e.g. 'ubuntu' -> 'ubuntu-24_04-lts').
+        wanted = str(name).lower()
+        for key in sorted(by_lower):
+            if len(found) >= count:
+                break
+            if key not in found and wanted and (wanted in key or key in wanted):
+                found.append(key)
+    return [by_lower[key] for key in found]
+
+
+def _suggestion(kind, name, candidates, total_hint=True):
+    near = closest(name, candidates)
+    if near:
+        return "Closest %s: %s." % (kind, ", ".join(near))
+    if not candidates:
+        return "There are no %s here." % kind
+    if total_hint:
+        sample = ", ".join(sorted(candidates, key=str.lower)[:_SUGGEST])
+        return "No similar %s; %d exist (e.g. %s)." % (kind, len(candidates), sample)
+    return ""
+
+
+def _find(name, candidates):
+    lowered = str(name).lower()
+    for item in candidates:
+        if item.lower() == lowered:
+            return item
+    return None
+
+
+def _location_key(value):
+    return re.sub(r"[\s_-]", "", str(value or "")).lower()
+
+
+# -- URNs -----------------------------------------------------------------------------------------------
+
+def parse_urn(urn):
+    """``Publisher:Offer:Sku[:Version]`` -> dict of parts (version defaults to ``latest``)."""
+    if not isinstance(urn, str):
+        raise AzureError("An image URN must be a string 'Publisher:Offer:Sku:Version', got %r." % (urn,),
+                         operation="parse image")
+    parts = [part.strip() for part in urn.strip().split(":")]
+    if len(parts) == 3:
+        parts.append("latest")
+    if len(parts) != 4 or not all(parts):
+        raise AzureError("Invalid image URN %r: expected 'Publisher:Offer:Sku:Version' (Version may be latest, "
+                         "a prefix such as 22.04.* or an exact version)." % urn, operation="parse image")
+    return dict(zip(("publisher", "offer", "sku", "version"), parts))
+
+
+def format_urn(publisher, offer, sku, version):
+    return ":".join((publisher, offer, sku, version))
+
+
+# -- details --------------------------------------------------------------------------------------------
+
+_TRUTHY = ("true", "yes", "1")
+
+
+def _flag(value):
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return value
+    return str(value).strip().lower() in _TRUTHY
+
+
+def features_from_wire(items):
+    """Azure ``features`` [{name, value}] -> documented keys plus every raw feature by name."""
+    raw = {}
+    for item in items or []:
+        if isinstance(item, dict) and item.get("name"):
+            raw[item["name"]] = item.get("value")
+    lookup = {key.lower(): value for key, value in raw.items()}
+    security = lookup.get("securitytype")
+    controllers = lookup.get("diskcontrollertypes")
+    security_lower = (security or "").lower()
+    return {
+        "security_type": security,
+        "trusted_launch": "trustedlaunch" in security_lower if security else None,
+        "confidential_vm": "confidentialvm" in security_lower if security else None,
+        "accelerated_networking": _flag(lookup.get("isacceleratednetworksupported")),
+        "disk_controller_types": [part.strip() for part in str(controllers).split(",") if part.strip()]
+        if controllers else [],
+        "hibernate": _flag(lookup.get("ishibernatesupported")),
+        "raw": raw,
+    }
+
+
+def plan_from_wire(plan, urn=None):
+    """A Marketplace plan (or None) and what deploying it needs."""
+    if not plan:
+        return None
+    result = {
+        "name": plan.get("name"),
+        "publisher": plan.get("publisher"),
+        "product": plan.get("product"),
+        "terms_required": True,
+        "terms_note": (
+            "This image has a purchase plan: VMs need the plan in their 'plan' block and the Marketplace terms "
+            "accepted once per subscription (Microsoft.MarketplaceOrdering agreements, e.g. "
+            "'az vm image terms accept --urn %s')." % urn if urn else
+            "This image has a purchase plan: VMs need the plan and accepted Marketplace terms."
+        ),
+    }
+    return result
+
+
+def deprecation_from_wire(status):
+    status = status or {}
+    alternative = status.get("alternativeOption") or None
+    state = status.get("imageState") or "Active"
+    return {
+        "state": state,
+        "scheduled_time": status.get("scheduledDeprecationTime"),
+        "alternative": {"type": alternative.get("type"), "value": alternative.get("value")} if alternative else None,
+        "deployable": state != "Deprecated",
+    }
+
+
+def image_details(body, location, publisher, offer, sku, requested=None):
+    """A ``VirtualMachineImage`` wire body -> the collection's details dict (see image_facts RETURN)."""
+    props = body.get("properties") or {}
+    version = body.get("name")
+    urn = format_urn(publisher, offer, sku, version)
+    os_disk = props.get("osDiskImage") or {}
+    disallowed = props.get("disallowed") or {}
+    upgrade = props.get("automaticOSUpgradeProperties") or {}
+    return {
+        "source": "marketplace",
+        "requested": requested or urn,
+        "urn": urn,
+        "id": body.get("id"),
+        "location": location or body.get("location"),
+        "publisher": publisher,
+        "offer": offer,
+        "sku": sku,
+        "version": version,
+        "image_reference": {"publisher": publisher, "offer": offer, "sku": sku, "version": version},
+        # Azure's defaults when the field is absent: Gen1, x64.
+        "hyper_v_generation": props.get("hyperVGeneration") or "V1",
+        "architecture": props.get("architecture") or "x64",
+        "os_type": os_disk.get("operatingSystem"),
+        "os_disk_size_gb": os_disk.get("sizeInGb", os_disk.get("sizeInGB")),
+        "data_disk_images": [
+            {"lun": item.get("lun"), "size_gb": item.get("sizeInGb", item.get("sizeInGB"))}
+            for item in props.get("dataDiskImages") or []
+        ],
+        "plan": plan_from_wire(props.get("plan"), urn),
+        "features": features_from_wire(props.get("features")),
+        "disallowed": {"vm_disk_type": disallowed.get("vmDiskType")} if disallowed else {"vm_disk_type": None},
+        "deprecation": deprecation_from_wire(props.get("imageDeprecationStatus")),
+        "automatic_os_upgrade_supported": upgrade.get("automaticOSUpgradeSupported"),
+    }
+
+
+# -- the catalogue ----------------------------------------------------------------------------------------
+
+class Marketplace:
+    """Marketplace reads for one client, with a thread-safe single-flight cache.
+
+    One instance may serve many threads: identical reads (same versions list, same version GET) are
+    made once and shared, so resolving twenty images of one SKU costs one list.
+    """
+
+    def __init__(self, client):
+        self.client = client
+        self.subscription_id = subscription_of(client)
+        self._lock = threading.Lock()
+        self._cache = {}
+
+    # single flight: the first caller computes, concurrent callers of the same key wait for it
+    def _once(self, key, func):
+        with self._lock:
+            entry = self._cache.get(key)
+            if entry is None:
+                entry = self._cache[key] = {"event": threading.Event(), "owner": True}
+                owner = True
+            else:
+                owner = False
+        if owner:
+            try:
+                entry["value"] = func()
+            except Exception as err:  # pylint: disable=broad-except  # handed to every waiter
+                entry["error"] = err
+            finally:
+                entry["event"].set()
+        else:
+            entry["event"].wait()
+        if "error" in entry:
+            raise entry["error"]
+        return entry["value"]
+
+    def _base(self, location):
+        return "/subscriptions/%s/providers/Microsoft.Compute/locations/%s" % (self.subscription_id, location)
+
+    def _names(self, path, operation, missing_ok=False):
+        body = arm_get(self.client, path, MARKETPLACE_API, operation, missing_ok=missing_ok)
+        if body is None:
+            return None
+        items = body if isinstance(body, list) else body.get("value") or []
+        return [item.get("name") for item in items if isinstance(item, dict) and item.get("name")]
+
+    # raw listings (None when ARM says 404) ---------------------------------------------------------
+    def publishers(self, location, missing_ok=False):
+        return self._once(("publishers", location.lower()), lambda: self._names(
+            self._base(location) + "/publishers", "list Marketplace publishers in %s" % location, missing_ok))
+
+    def offers(self, location, publisher, missing_ok=False):
+        return self._once(("offers", location.lower(), publisher.lower()), lambda: self._names(
+            self._base(location) + "/publishers/%s/artifacttypes/vmimage/offers" % publisher,
+            "list offers of %s in %s" % (publisher, location), missing_ok))
+
+    def skus(self, location, publisher, offer, missing_ok=False):
+        return self._once(("skus", location.lower(), publisher.lower(), offer.lower()), lambda: self._names(
+            self._base(location) + "/publishers/%s/artifacttypes/vmimage/offers/%s/skus" % (publisher, offer),
+            "list SKUs of %s:%s in %s" % (publisher, offer, location), missing_ok))
+
+    def versions(self, location, publisher, offer, sku, missing_ok=False):
+        return self._once(("versions", location.lower(), publisher.lower(), offer.lower(), sku.lower()), lambda: self._names(
+            self._base(location) + "/publishers/%s/artifacttypes/vmimage/offers/%s/skus/%s/versions"
+            % (publisher, offer, sku),
+            "list versions of %s in %s" % (format_urn(publisher, offer, sku, "*")[:-2], location), missing_ok))
+
+    def version(self, location, publisher, offer, sku, version, missing_ok=False):
+        def get():
+            return arm_get(
+                self.client,
+                self._base(location) + "/publishers/%s/artifacttypes/vmimage/offers/%s/skus/%s/versions/%s"
+                % (publisher, offer, sku, version),
+                MARKETPLACE_API, "get Marketplace image %s in %s" % (format_urn(publisher, offer, sku, version), location),
+                missing_ok=missing_ok)
+        return self._once(("version", location.lower(), publisher.lower(), offer.lower(), sku.lower(), version.lower()), get)
+
+    def locations(self):
+        def get():
+            items = arm_list(self.client, "/subscriptions/%s/locations" % self.subscription_id, LOCATIONS_API,
+                             "list locations")
+            return [item.get("name") for item in items if item.get("name")]
+        return self._once(("locations",), get)
+
+    # listing with filters -------------------------------------------------------------------------------
+    def listing(self, level, location, publisher=None, offer=None, sku=None, name_filter=None, filter_type="glob"):
+        """Names at one level (publishers/offers/skus/versions), filtered; versions newest first."""
+        if level not in LEVELS:
+            raise AzureError("Unknown listing level %r; use one of %s." % (level, ", ".join(LEVELS)),
+                             operation="list Marketplace images")
+        needs = {"offers": ("publisher",), "skus": ("publisher", "offer"), "versions": ("publisher", "offer", "sku")}
+        given = {"publisher": publisher, "offer": offer, "sku": sku}
+        missing = [name for name in needs.get(level, ()) if not given[name]]
+        if missing:
+            raise AzureError("Listing %s needs %s." % (level, " and ".join(missing)), operation="list Marketplace images")
+        keep = name_filter_func(name_filter, filter_type)
+        if level == "publishers":
+            names = self.publishers(location, missing_ok=True)
+        elif level == "offers":
+            names = self.offers(location, publisher, missing_ok=True)
+        elif level == "skus":
+            names = self.skus(location, publisher, offer, missing_ok=True)
+        else:
+            names = self.versions(location, publisher, offer, sku, missing_ok=True)
+        if names is None:
+            self.diagnose(location, publisher, offer, sku, None, "list %s" % level)
+            raise AzureError("Marketplace listing of %s was not found in %s." % (level, location),
+                             status_code=404, code="NotFound", operation="list Marketplace %s" % level)
+        names = [name for name in names if keep(name)]
+        if level == "versions":
+            return sort_versions(names, reverse=True)
+        return sorted(names, key=lambda item: (item.lower(), item))
+
+    # diagnosis of a 404 -----------------------------------------------------------------------------------
+    def diagnose(self, location, publisher, offer, sku, version, what):
+        """Raise the AzureError that names the wrong part (location/publisher/offer/SKU/version).
+
+        Called after ARM answered 404; returns only when every part exists (then the caller raises).
+        """
+        shown = what
+        operation = "resolve Marketplace image %s" % shown
+
+        def fail(message):
+            raise AzureError(message, status_code=404, code="NotFound", operation=operation)
+
+        try:
+            publishers = self.publishers(location, missing_ok=True)
+        except AzureError as err:
+            if err.status_code != 400:
+                raise
+            publishers = None  # e.g. NoRegisteredProviderFound / LocationNotAvailableForResourceType
+        if not publishers:
+            known = self._known_locations()
+            if known is not None and _location_key(location) not in {_location_key(item) for item in known}:
+                fail("Location '%s' does not exist for this subscription. %s"
+                     % (location, _suggestion("locations", location, known)))
+            if publishers is None:
+                fail("No Marketplace images are offered in location '%s'." % location)
+        if not publisher:
+            return
+        found = _find(publisher, publishers or [])
+        if found is None:
+            fail("Publisher '%s' does not exist in %s. %s"
+                 % (publisher, location, _suggestion("publishers", publisher, publishers or [])))
+        if not offer:
+            return
+        offers = self.offers(location, found, missing_ok=True) or []
+        found_offer = _find(offer, offers)
+        if found_offer is None:
+            fail("Offer '%s' does not exist for publisher '%s' in %s. %s"
+                 % (offer, found, location, _suggestion("offers", offer, offers)))
+        if not sku:
+            return
+        skus = self.skus(location, found, found_offer, missing_ok=True) or []
+        found_sku = _find(sku, skus)
+        if found_sku is None:
+            fail("SKU '%s' does not exist for %s:%s in %s. %s"
+                 % (sku, found, found_offer, location, _suggestion("SKUs", sku, skus)))
+        if not version:
+            return
+        versions = self.versions(location, found, found_offer, found_sku, missing_ok=True) or []
+        if _find(version, versions) is None:
+            newest = ", ".join(sort_versions(versions, reverse=True)[:3])
+            near = closest(version, versions)
+            fail("Version '%s' does not exist for %s:%s:%s in %s. %s Newest: %s."
+                 % (version, found, found_offer, found_sku, location,
+                    ("Closest versions: %s." % ", ".join(near)) if near else "No similar versions.",
+                    newest or "none"))
+
+    def _known_locations(self):
+        try:
+            return self.locations()
+        except AzureError:
+            return None
+
+    # resolution ---------------------------------------------------------------------------------------------
+    def resolve(self, location, publisher, offer, sku, version="latest", requested=None):
+        """One image -> details dict with the concrete version. ``version``: latest, a prefix, a glob or exact."""
+        if not location:
+            raise AzureError("A location is needed to resolve Marketplace image %s." % (requested or publisher),
+                             operation="resolve Marketplace image")
+        spec = VersionSpec(version)
+        shown = requested or format_urn(publisher, offer, sku, spec.text)
+        operation = "resolve Marketplace image %s" % shown
+
+        def not_found(checked_version):
+            self.diagnose(location, publisher, offer, sku, checked_version, shown)
+            return AzureError("Marketplace image %s was not found in %s." % (shown, location),
+                              status_code=404, code="NotFound", operation=operation)
+
+        try:
+            if spec.is_exact:
+                body = self.version(location, publisher, offer, sku, spec.text, missing_ok=True)
+                if body is None:
+                    raise not_found(spec.text)
+            else:
+                names = self.versions(location, publisher, offer, sku, missing_ok=True)
+                if names is None:
+                    raise not_found(None)
+                candidates = matching(names, spec)
+                if not candidates:
+                    newest = sort_versions(names, reverse=True)[:5]
+                    raise AzureError(
+                        "No version of %s:%s:%s in %s matches '%s'. Newest versions: %s."
+                        % (publisher, offer, sku, location, spec.text, ", ".join(newest) or "none"),
+                        status_code=404, code="NotFound", operation=operation)
+                body = self._newest_deployable(location, publisher, offer, sku, candidates, operation)
+        except AzureError as err:
+            if err.status_code == 400:  # e.g. an unknown location: say which part is wrong
+                self.diagnose(location, publisher, offer, sku, None, shown)
+            raise
+        names = self._canonical_names(body, publisher, offer, sku)
+        details = image_details(body, location, *names, requested=shown)
+        details["version_spec"] = spec.text
+        return details
+
+    def _newest_deployable(self, location, publisher, offer, sku, candidates, operation):
+        """GET the newest candidate; step past Deprecated ones (VMs cannot be created from them), at most a few.
+
+        Usually one GET: only a deprecated newest version costs more.
+        """
+        skipped = []
+        for chosen in candidates[:1 + _DEPRECATED_SKIPS]:
+            body = self.version(location, publisher, offer, sku, chosen, missing_ok=True)
+            if body is None:  # removed between the list and the GET
+                skipped.append("%s (gone)" % chosen)
+                continue
+            status = (body.get("properties") or {}).get("imageDeprecationStatus") or {}
+            if status.get("imageState") == "Deprecated":
+                skipped.append("%s (Deprecated)" % chosen)
+                continue
+            return body
+        raise AzureError("No deployable version of %s:%s:%s in %s among the newest: %s. Ask for an exact version to "
+                         "read a deprecated one." % (publisher, offer, sku, location, ", ".join(skipped)),
+                         status_code=404, code="NotFound", operation=operation)
+
+    @staticmethod
+    def _canonical_names(body, publisher, offer, sku):
+        """Publisher/offer/SKU as ARM spells them, read from the version id when it has them."""
+        rid = body.get("id") or ""
+        parts = rid.split("/")
+        lowered = [part.lower() for part in parts]
+        names = []
+        for segment, default in (("publishers", publisher), ("offers", offer), ("skus", sku)):
+            if segment in lowered and lowered.index(segment) + 1 < len(parts):
+                names.append(parts[lowered.index(segment) + 1])
+            else:
+                names.append(default)
+        return names

@@ -1,0 +1,444 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: goldenimage.azure contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: build_vm
+short_description: Create or delete the temporary build environment of a golden-image build
+version_added: 0.1.0
+description:
+  - With O(state=present), creates in one task everything a build VM needs, in a resource group of its own
+    tagged C(goldenimage-build-id) and C(goldenimage-temporary=true) - a virtual network and subnet, a network
+    security group that admits only SSH (22) or WinRM over HTTPS (5986) from O(allowed_sources), a Standard
+    static public IP, a network interface and the VM itself from a resolved image reference.
+  - The VNet, NSG and public IP are created concurrently; every wait is bounded by O(wait_timeout) and a
+    timeout names the operation that did not finish.
+  - Idempotent - resources that exist are kept; a run where the VM exists reports C(changed=false).
+  - With O(state=absent) and O(scope=group), deletes the temporary resource group and everything in it. A group
+    without the tag C(goldenimage-temporary=true) is never deleted (Packer deleted users' own groups,
+    packer#5658), and a group that is already gone, or disappears meanwhile, counts as deleted.
+  - With O(state=absent) and O(scope=vm), deletes only the VM and its OS disk (after capture), keeping the group.
+  - With O(state=absent) and O(scope=outputs), deletes the images and gallery versions tagged with O(build_id)
+    (rollback after a failed capture or replication).
+author:
+  - goldenimage.azure contributors
+extends_documentation_fragment:
+  - goldenimage.azure.azure
+  - goldenimage.azure.attributes
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+    details: The module reports what it created or deleted in its return values.
+  action_group:
+    support: full
+    membership:
+      - goldenimage.azure.azure
+options:
+  state:
+    description:
+      - V(present) creates the build environment, V(absent) deletes it (see O(scope)).
+    type: str
+    choices: [present, absent]
+    default: present
+  scope:
+    description:
+      - With O(state=absent), V(group) deletes the whole temporary resource group, V(vm) only the VM and its OS disk.
+      - V(outputs) rolls back a failed build - it deletes the managed images in O(managed_image.resource_group) and the
+        versions of the gallery image O(gallery) whose C(goldenimage-build-id) tag is O(build_id), and nothing else.
+    type: str
+    choices: [group, vm, outputs]
+    default: group
+  build_id:
+    description:
+      - Identifier of the build, written to the C(goldenimage-build-id) tag of the group and every resource.
+      - Required with O(state=present). With O(state=absent) the group is deleted only if its tag matches.
+    type: str
+  resource_group:
+    description:
+      - Name of the temporary resource group. It must not exist, or be the temporary group of the same O(build_id).
+      - Defaults to C(gi-build-<build_id>).
+    type: str
+  location:
+    description: Azure region of the build. Required with O(state=present).
+    type: str
+  vm_name:
+    description:
+      - Name of the build VM; the other resources are named after it (C(<vm_name>-vnet), C(-nsg), C(-pip), C(-nic),
+        C(-osdisk)). Defaults to C(gi-<build_id>), shortened to 64 characters.
+    type: str
+  computer_name:
+    description:
+      - Host name inside the guest. Defaults to O(vm_name) (Windows - its first 15 characters).
+    type: str
+  image:
+    description:
+      - The source image, already resolved to a concrete version (see M(goldenimage.azure.image_facts)).
+      - A URN C(Publisher:Offer:Sku:Version), a managed image or gallery image version resource id, or a dict with
+        C(publisher), C(offer), C(sku) and C(version), or with C(id), or with C(urn).
+      - The version V(latest) is refused, so every build records what it was built from.
+      - Required with O(state=present).
+    type: raw
+  plan:
+    description: Marketplace purchase plan of the image, when it has one.
+    type: dict
+    suboptions:
+      name:
+        description: Plan name.
+        type: str
+        required: true
+      product:
+        description: Plan product (the offer).
+        type: str
+        required: true
+      publisher:
+        description: Plan publisher.
+        type: str
+        required: true
+  os_type:
+    description: Operating system of the image; decides SSH or WinRM.
+    type: str
+    choices: [linux, windows]
+    default: linux
+  vm_size:
+    description: Size of the build VM.
+    type: str
+    default: Standard_D2s_v5
+  admin_username:
+    description: Administrator user created in the guest.
+    type: str
+    default: azureuser
+  ssh_public_key:
+    description: OpenSSH public key for O(admin_username). Required for Linux.
+    type: str
+  admin_password:
+    description: Administrator password. Required for Windows.
+    type: str
+  winrm_certificate_url:
+    description: Key Vault secret URL of a certificate for a WinRM HTTPS listener (Windows).
+    type: str
+  custom_data:
+    description: Base64-encoded custom data passed to the guest.
+    type: str
+  os_disk_type:
+    description: Storage type of the OS disk while building.
+    type: str
+    choices: [Standard_LRS, StandardSSD_LRS, Premium_LRS, StandardSSD_ZRS, Premium_ZRS]
+    default: Premium_LRS
+  os_disk_size_gb:
+    description: Size of the OS disk in GiB; at least the image's size. Defaults to the image's size.
+    type: int
+  os_disk_tier:
+    description:
+      - Performance tier of the Premium SSD OS disk while building (for example V(P30)), set right after creation.
+      - For tier changes with the VM deallocated, use M(goldenimage.azure.disk_tier).
+    type: str
+  security_type:
+    description:
+      - Security type of the VM. V(TrustedLaunch) and V(ConfidentialVM) need a Gen2 image and a gallery as output.
+    type: str
+    choices: [Standard, TrustedLaunch, ConfidentialVM]
+    default: Standard
+  secure_boot:
+    description: Secure boot, with O(security_type=TrustedLaunch) or V(ConfidentialVM).
+    type: bool
+    default: true
+  vtpm:
+    description: Virtual TPM, with O(security_type=TrustedLaunch) or V(ConfidentialVM).
+    type: bool
+    default: true
+  allowed_sources:
+    description:
+      - Address prefixes (the controller's public address or CIDR) allowed to reach SSH or WinRM.
+      - V(*) (the default) admits any source; set it to the controller's address when you can.
+    type: list
+    elements: str
+    default: ['*']
+  tags:
+    description: Extra tags for the group and every resource of the build.
+    type: dict
+    default: {}
+  public_ip_tags:
+    description: Extra tags for the public IP only.
+    type: dict
+    default: {}
+  managed_image:
+    description:
+      - With O(scope=outputs), where the build's managed image went - C(resource_group) (other keys are ignored,
+        so the C(managed_image) option of M(goldenimage.azure.image_capture) can be passed as it is).
+    type: dict
+  gallery:
+    description:
+      - With O(scope=outputs), where the build's gallery version went - C(resource_group), C(name) and C(image)
+        (other keys are ignored, as for O(managed_image)).
+    type: dict
+  wait:
+    description: With O(state=absent), wait until the deletion finished.
+    type: bool
+    default: true
+  wait_timeout:
+    description: Seconds to wait for all the operations of this task together; a timeout names the operation.
+    type: int
+    default: 1800
+notes:
+  - Names follow O(vm_name); the resource group's tags mark it as temporary, so the builder role's cleanup and any
+    later O(state=absent) run can remove it safely, on success and on failure alike.
+seealso:
+  - module: goldenimage.azure.image_facts
+  - module: goldenimage.azure.vm_generalize
+  - module: goldenimage.azure.image_capture
+  - role: goldenimage.azure.builder
+"""
+
+EXAMPLES = r"""
+- name: Resolve the base image
+  goldenimage.azure.image_facts:
+    location: westeurope
+    urn: Canonical:ubuntu-24_04-lts:server:latest
+  register: base
+
+- name: Create the build VM
+  goldenimage.azure.build_vm:
+    build_id: ubuntu-2404-20261126t0100
+    location: westeurope
+    image: "{{ base.image.urn }}"
+    ssh_public_key: "{{ lookup('ansible.builtin.file', build_dir ~ '/id_ed25519.pub') }}"
+    vm_size: Standard_D4s_v5
+    os_disk_type: Premium_LRS
+    os_disk_tier: P30
+    security_type: TrustedLaunch
+    allowed_sources: [203.0.113.7/32]
+  register: build
+
+- name: Delete the build environment
+  goldenimage.azure.build_vm:
+    state: absent
+    build_id: ubuntu-2404-20261126t0100
+    resource_group: "{{ build.resource_group }}"
+"""
+
+RETURN = r"""
+build_id:
+  description: The build's id.
+  returned: always
+  type: str
+  sample: ubuntu-2404-20261126t0100
+resource_group:
+  description: Name of the temporary resource group.
+  returned: always
+  type: str
+  sample: gi-build-ubuntu-2404-20261126t0100
+location:
+  description: Region of the build.
+  returned: state=present
+  type: str
+  sample: westeurope
+vm_name:
+  description: Name of the build VM.
+  returned: always
+  type: str
+  sample: gi-ubuntu-2404-20261126t0100
+vm_id:
+  description: Resource id of the build VM.
+  returned: state=present
+  type: str
+  sample: /subscriptions/00000000-0000-4000-8000-000000000001/resourceGroups/gi-build-ubuntu-2404-20261126t0100/providers/Microsoft.Compute/virtualMachines/gi-ubuntu-2404-20261126t0100
+vm_unique_id:
+  description: The VM's unique id (C(properties.vmId)); null in check mode.
+  returned: state=present
+  type: str
+  sample: 0b5f0a51-44a4-4d4e-9a0e-1d1f2b3c4d5e
+os_type:
+  description: V(linux) or V(windows).
+  returned: state=present
+  type: str
+  sample: linux
+public_ip:
+  description: Public address of the build VM; null in check mode.
+  returned: state=present
+  type: str
+  sample: 20.31.4.17
+port:
+  description: Port to reach the guest on (22 for SSH, 5986 for WinRM over HTTPS).
+  returned: state=present
+  type: int
+  sample: 22
+admin_username:
+  description: Administrator user in the guest.
+  returned: state=present
+  type: str
+  sample: azureuser
+os_disk_id:
+  description: Resource id of the VM's OS disk.
+  returned: state=present
+  type: str
+  sample: /subscriptions/00000000-0000-4000-8000-000000000001/resourceGroups/gi-build-ubuntu-2404-20261126t0100/providers/Microsoft.Compute/disks/gi-ubuntu-2404-20261126t0100-osdisk
+os_disk_name:
+  description: Name of the VM's OS disk.
+  returned: state=present
+  type: str
+  sample: gi-ubuntu-2404-20261126t0100-osdisk
+os_disk_tier:
+  description: Performance tier set by this run, or null.
+  returned: state=present
+  type: str
+  sample: P30
+image_reference:
+  description: The image reference the VM was created from (wire form).
+  returned: state=present
+  type: dict
+  sample: {publisher: Canonical, offer: ubuntu-24_04-lts, sku: server, version: 24.04.202611110}
+security_type:
+  description: Security type of the VM.
+  returned: state=present
+  type: str
+  sample: TrustedLaunch
+resource_ids:
+  description: Ids of everything the build created.
+  returned: state=present
+  type: dict
+  contains:
+    resource_group:
+      description: The temporary resource group.
+      type: str
+    virtual_network:
+      description: The VNet.
+      type: str
+    subnet:
+      description: The subnet.
+      type: str
+    network_security_group:
+      description: The NSG.
+      type: str
+    public_ip:
+      description: The public IP.
+      type: str
+    network_interface:
+      description: The NIC.
+      type: str
+    virtual_machine:
+      description: The VM.
+      type: str
+    os_disk:
+      description: The OS disk.
+      type: str
+  sample:
+    resource_group: /subscriptions/00000000-0000-4000-8000-000000000001/resourceGroups/gi-build-b1
+    virtual_machine: /subscriptions/00000000-0000-4000-8000-000000000001/resourceGroups/gi-build-b1/providers/Microsoft.Compute/virtualMachines/gi-b1
+deleted:
+  description: Whether this run deleted the group (O(scope=group)) or the VM (O(scope=vm)).
+  returned: state=absent
+  type: bool
+  sample: true
+deleted_ids:
+  description: With O(scope=outputs), ids of the images and gallery versions deleted (or to delete, in check mode).
+  returned: state=absent and scope=outputs
+  type: list
+  elements: str
+  sample: [/subscriptions/00000000-0000-4000-8000-000000000001/resourceGroups/rg-images/providers/Microsoft.Compute/images/img-ubuntu]
+already_absent:
+  description: With O(scope=group), the group did not exist when the task started.
+  returned: state=absent and scope=group
+  type: bool
+  sample: false
+"""
+
+from ansible_collections.goldenimage.azure.plugins.module_utils._azure_client import AzureError
+from ansible_collections.goldenimage.azure.plugins.module_utils._azure_module import AzureModule
+from ansible_collections.goldenimage.azure.plugins.module_utils._build_vm import (
+    delete_group,
+    delete_outputs,
+    delete_vm,
+    ensure_present,
+    image_reference,
+)
+
+
+def argument_spec():
+    return dict(
+        state=dict(type="str", choices=["present", "absent"], default="present"),
+        scope=dict(type="str", choices=["group", "vm", "outputs"], default="group"),
+        build_id=dict(type="str"),
+        resource_group=dict(type="str"),
+        location=dict(type="str"),
+        vm_name=dict(type="str"),
+        computer_name=dict(type="str"),
+        image=dict(type="raw"),
+        plan=dict(type="dict", options=dict(
+            name=dict(type="str", required=True),
+            product=dict(type="str", required=True),
+            publisher=dict(type="str", required=True),
+        )),
+        os_type=dict(type="str", choices=["linux", "windows"], default="linux"),
+        vm_size=dict(type="str", default="Standard_D2s_v5"),
+        admin_username=dict(type="str", default="azureuser"),
+        ssh_public_key=dict(type="str", no_log=False),
+        admin_password=dict(type="str", no_log=True),
+        winrm_certificate_url=dict(type="str"),
+        custom_data=dict(type="str"),
+        os_disk_type=dict(type="str", default="Premium_LRS",
+                          choices=["Standard_LRS", "StandardSSD_LRS", "Premium_LRS", "StandardSSD_ZRS", "Premium_ZRS"]),
+        os_disk_size_gb=dict(type="int"),
+        os_disk_tier=dict(type="str"),
+        security_type=dict(type="str", choices=["Standard", "TrustedLaunch", "ConfidentialVM"], default="Standard"),
+        secure_boot=dict(type="bool", default=True),
+        vtpm=dict(type="bool", default=True),
+        allowed_sources=dict(type="list", elements="str", default=["*"]),
+        tags=dict(type="dict", default={}),
+        public_ip_tags=dict(type="dict", default={}),
+        managed_image=dict(type="dict"),
+        gallery=dict(type="dict"),
+        wait=dict(type="bool", default=True),
+        wait_timeout=dict(type="int", default=1800),
+    )
+
+
+def main():
+    module = AzureModule(
+        argument_spec(),
+        supports_check_mode=True,
+        required_if=[
+            ("state", "present", ("build_id", "location", "image")),
+            ("os_type", "windows", ("admin_password",)),
+        ],
+        required_one_of=[("build_id", "resource_group")],
+    )
+    p = module.params
+    build_id = p["build_id"]
+    resource_group = p["resource_group"] or f"gi-build-{build_id}"
+    vm_name = p["vm_name"] or f"gi-{build_id}"[:64]
+    result = {"changed": False, "build_id": build_id, "resource_group": resource_group, "vm_name": vm_name}
+    try:
+        session = module.session
+        if p["state"] == "absent":
+            if p["scope"] == "outputs":
+                changed, facts = delete_outputs(session.compute(), build_id, p["managed_image"], p["gallery"],
+                                                p["wait_timeout"], module.check_mode)
+            elif p["scope"] == "vm":
+                changed, facts = delete_vm(session.compute(), resource_group, vm_name, p["wait_timeout"],
+                                           module.check_mode)
+            else:
+                changed, facts = delete_group(session.resources(), resource_group, build_id, p["wait"],
+                                              p["wait_timeout"], module.check_mode)
+        else:
+            if p["os_type"] == "linux" and not p["ssh_public_key"]:
+                module.fail_json(msg="ssh_public_key is required for a Linux build VM.", **result)
+            spec = dict(p, resource_group=resource_group, vm_name=vm_name, subscription_id=session.subscription_id,
+                        computer_name=p["computer_name"] or (vm_name[:15] if p["os_type"] == "windows" else vm_name),
+                        image_reference=image_reference(p["image"]), allowed_sources=p["allowed_sources"])
+            changed, facts = ensure_present(session.resources(), session.network(), session.compute(), spec,
+                                            p["wait_timeout"], module.check_mode)
+    except AzureError as err:
+        module.fail_azure(err, **result)
+    result.update(facts)
+    result["changed"] = changed
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

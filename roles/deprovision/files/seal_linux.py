@@ -1,0 +1,343 @@
+# Final deprovisioning step of the goldenimage.azure.deprovision role, run by the guest's Python as root in
+# ONE pipelined command (python3 - CONFIG_JSON, this text on stdin).
+#
+# Why one command: ``waagent -deprovision+user`` deletes the user Ansible connects as. After that no task can
+# run on the guest (sudo: "you do not exist in the passwd database"), so everything that must happen after the
+# deletion - removing what the deletion and the last sudo calls logged, and verifying the result - happens
+# here, and the verdict travels back as JSON on stdout. Exit 0: every check passed; 3: a check failed (the
+# role shows which); anything else: the script itself failed.
+#
+# Kept compatible with Python 3.6 (older Azure Linux images).
+import fnmatch
+import glob
+import json
+import os
+import pwd
+import re
+import shutil
+import stat
+import subprocess
+import sys
+
+CONFIG = json.loads(sys.argv[1])
+LEASE_GLOBS = [
+    "/var/lib/dhcp/*", "/var/lib/dhclient/*", "/var/lib/dhcpcd/*", "/var/db/dhclient.leases.*",
+    "/var/lib/NetworkManager/dhclient-*.lease", "/var/lib/NetworkManager/internal-*.lease",
+    "/run/systemd/netif/leases/*",
+]
+SSH_HOST_KEY_GLOB = "/etc/ssh/ssh_host_*key*"
+WAAGENT_STATE = "/var/lib/waagent"
+CLOUD_STATE = ["/var/lib/cloud/instance", "/var/lib/cloud/instances", "/var/lib/cloud/data", "/var/lib/cloud/seed",
+               "/var/log/cloud-init.log", "/var/log/cloud-init-output.log"]
+ROTATED = ["*.gz", "*.xz", "*.bz2", "*.zst", "*.old", "*.[0-9]", "*.[0-9].log", "*-[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]"]
+
+actions = []
+errors = []
+
+
+def run(argv):
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, universal_newlines=True)
+    out, err = proc.communicate()
+    return proc.returncode, out, err
+
+
+def remove(path):
+    """Delete a file, symlink or tree without following symlinks. True if something was deleted."""
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return False
+    if stat.S_ISDIR(mode):
+        shutil.rmtree(path)
+    else:
+        os.unlink(path)
+    actions.append("removed " + path)
+    return True
+
+
+def empty_dir(path):
+    if not os.path.isdir(path) or os.path.islink(path):
+        return
+    for entry in os.listdir(path):
+        remove(os.path.join(path, entry))
+
+
+def user_exists(name):
+    try:
+        pwd.getpwnam(name)
+        return True
+    except KeyError:
+        return False
+
+
+def homes():
+    """Every home directory on the system (root's and each account's that exists), plus /home/*."""
+    found = {"/root"}
+    for entry in pwd.getpwall():
+        if entry.pw_dir and entry.pw_dir != "/" and os.path.isdir(entry.pw_dir) and (
+                entry.pw_uid == 0 or entry.pw_uid >= 1000 or entry.pw_dir.startswith("/home/")):
+            found.add(entry.pw_dir)
+    found.update(path for path in glob.glob("/home/*") if os.path.isdir(path) and not os.path.islink(path))
+    return sorted(found)
+
+
+def sudoers_files():
+    files = ["/etc/sudoers"] if os.path.isfile("/etc/sudoers") else []
+    if os.path.isdir("/etc/sudoers.d"):
+        files += sorted(os.path.join("/etc/sudoers.d", name) for name in os.listdir("/etc/sudoers.d")
+                        if os.path.isfile(os.path.join("/etc/sudoers.d", name)))
+    return files
+
+
+def rule_names_user(line, users):
+    stripped = line.strip()
+    if not stripped or stripped.startswith("#") and not stripped.startswith("#include"):
+        return False
+    first = re.split(r"[\s,]", stripped, maxsplit=1)[0]
+    return first in users
+
+
+def clean_sudoers(users):
+    for path in sudoers_files():
+        if path == "/etc/sudoers":
+            continue  # the main file is the distribution's; only checked
+        with open(path) as handle:
+            lines = handle.readlines()
+        kept = [line for line in lines if not rule_names_user(line, users)]
+        if kept == lines:
+            continue
+        if not any(line.strip() and not line.lstrip().startswith("#") for line in kept):
+            remove(path)  # only comments left (cloud-init's "User rules for <user>"): a per-VM file
+            continue
+        mode = os.stat(path).st_mode & 0o7777
+        with open(path + ".deprovision", "w") as handle:
+            handle.writelines(kept)
+        os.chmod(path + ".deprovision", mode)
+        os.rename(path + ".deprovision", path)
+        actions.append("removed {0} rule(s) for {1} from {2}".format(len(lines) - len(kept), ", ".join(users), path))
+    if shutil.which("visudo"):
+        rc, out, err = run(["visudo", "-c"])
+        if rc != 0:
+            errors.append("visudo -c failed after editing sudoers: " + (out + err).strip())
+
+
+def matches(name, patterns):
+    return any(fnmatch.fnmatch(name, pattern) for pattern in patterns)
+
+
+def log_files():
+    for top, dirs, files in os.walk(CONFIG["log_dir"]):
+        if os.path.basename(top) == "journal" or "/journal/" in top + "/":
+            dirs[:] = []
+            continue
+        for name in files:
+            path = os.path.join(top, name)
+            if os.path.isfile(path) and not os.path.islink(path):
+                yield path, name
+
+
+def clean_logs():
+    for path, name in list(log_files()):
+        if CONFIG["remove_rotated_logs"] and matches(name, ROTATED):
+            remove(path)
+        elif matches(name, CONFIG["log_truncate_patterns"]) and os.path.getsize(path) > 0:
+            with open(path, "r+b") as handle:
+                handle.truncate(0)
+            actions.append("truncated " + path)
+
+
+def clean_journal():
+    if os.path.isdir("/run/systemd/system") and shutil.which("journalctl"):
+        run(["journalctl", "--rotate"])
+        run(["journalctl", "--vacuum-time=1s"])
+    for top in ("/var/log/journal", "/run/log/journal"):
+        for path in glob.glob(top + "/*/*.journal~") + glob.glob(top + "/*/*@*.journal"):
+            remove(path)
+        if not os.path.isdir("/run/systemd/system"):  # no journald running: nothing holds the active files
+            for path in glob.glob(top + "/*/*.journal"):
+                remove(path)
+
+
+def journal_leftovers():
+    found = []
+    for top in ("/var/log/journal", "/run/log/journal"):
+        found += glob.glob(top + "/*/*@*.journal") + glob.glob(top + "/*/*.journal~")
+        if not os.path.isdir("/run/systemd/system"):
+            found += glob.glob(top + "/*/*.journal")
+    return found
+
+
+def lock_root():
+    with open("/etc/shadow") as handle:
+        for line in handle:
+            fields = line.split(":")
+            if fields[0] == "root" and fields[1] and fields[1][0] not in "!*":
+                rc, out, err = run(["usermod", "-p", "*LOCK*", "root"])
+                if rc != 0:
+                    errors.append("usermod -p '*LOCK*' root failed: " + err.strip())
+                else:
+                    actions.append("locked the root password")
+
+
+def root_locked():
+    with open("/etc/shadow") as handle:
+        for line in handle:
+            fields = line.split(":")
+            if fields[0] == "root":
+                return not fields[1] or fields[1][0] in "!*"
+    return True
+
+
+# ---- 1. deprovision ------------------------------------------------------------------------------------
+users = [user for user in CONFIG["users"] if user and user != "root"]
+ovf_present = os.path.isfile(os.path.join(WAAGENT_STATE, "ovf-env.xml"))
+waagent_argv = [CONFIG["waagent"], "-force", "-deprovision+user" if CONFIG["delete_user"] else "-deprovision"]
+rc, out, err = run(waagent_argv)
+waagent = {"command": waagent_argv, "rc": rc, "stdout_lines": out.splitlines(), "stderr_lines": err.splitlines()}
+
+# waagent -deprovision+user deletes the user named in ovf-env.xml, and silently keeps every user when that
+# file is missing ("WARNING! Skip delete user.", rc 0). Delete the remaining build users here, after waagent,
+# in the same command: see the comment in tasks/linux.yml for why this beats regenerating ovf-env.xml.
+fallback = []
+if CONFIG["delete_user"]:
+    for user in users:
+        if user_exists(user):
+            rc_del, out_del, err_del = run(["userdel", "--force", "--remove", user])
+            fallback.append(user)
+            if rc_del not in (0, 12):  # 12: home directory could not be removed (checked below)
+                errors.append("userdel {0} failed (rc {1}): {2}".format(user, rc_del, err_del.strip()))
+    still_used = set(entry.pw_dir for entry in pwd.getpwall())
+    for home in CONFIG["user_homes"]:
+        if home and home not in ("/", "/root") and home not in still_used and os.path.lexists(home):
+            remove(home)
+
+# What waagent removes, removed again where its configuration or version may skip it.
+if CONFIG["remove_ssh_host_keys"]:
+    for path in glob.glob(SSH_HOST_KEY_GLOB):
+        remove(path)
+for pattern in LEASE_GLOBS:
+    for path in glob.glob(pattern):
+        if os.path.isfile(path) or os.path.islink(path):
+            remove(path)
+empty_dir(WAAGENT_STATE)
+if CONFIG["lock_root_password"]:
+    lock_root()
+
+# ---- 2. what waagent leaves ------------------------------------------------------------------------------
+if CONFIG["clean_sudoers"] and CONFIG["delete_user"] and users:
+    clean_sudoers(users)
+if CONFIG["clean_histories"]:
+    for home in homes():
+        for name in CONFIG["history_files"]:
+            remove(os.path.join(home, name))
+if CONFIG["clean_ansible"]:
+    for home in homes():
+        remove(os.path.join(home, ".ansible"))
+        remove(os.path.join(home, ".ansible_async"))
+for path in CONFIG["extra_paths"]:
+    for match in glob.glob(path):
+        remove(match)
+if CONFIG["clean_tmp"]:
+    for directory in CONFIG["tmp_dirs"]:
+        empty_dir(directory)
+if CONFIG["reset_machine_id"]:
+    # Empty, not missing: systemd's documented first-boot state ("uninitialized" on newer cloud-init).
+    if os.path.islink("/etc/machine-id"):
+        os.unlink("/etc/machine-id")
+    with open("/etc/machine-id", "w"):
+        pass
+    os.chmod("/etc/machine-id", 0o444)
+    if os.path.isdir("/var/lib/dbus"):
+        dbus_id = "/var/lib/dbus/machine-id"
+        if not (os.path.islink(dbus_id) and os.readlink(dbus_id) == "/etc/machine-id"):
+            if os.path.lexists(dbus_id):
+                os.unlink(dbus_id)
+            os.symlink("/etc/machine-id", dbus_id)
+            actions.append("linked /var/lib/dbus/machine-id to /etc/machine-id")
+# Logs last: userdel, usermod and sudo above all log.
+if CONFIG["clean_logs"]:
+    clean_logs()
+if CONFIG["clean_journal"]:
+    clean_journal()
+
+# ---- 3. verify ---------------------------------------------------------------------------------------------
+checks = {}
+
+
+def check(name, ok, detail=""):
+    checks[name] = {"ok": bool(ok), "detail": detail}
+
+
+def listing(paths):
+    return sorted(path for path in paths if os.path.lexists(path))
+
+
+check("waagent", waagent["rc"] == 0, "rc {0}".format(waagent["rc"]))
+if CONFIG["delete_user"]:
+    for user in users:
+        in_files = []
+        for path in ("/etc/passwd", "/etc/shadow", "/etc/group", "/etc/gshadow", "/etc/subuid", "/etc/subgid"):
+            if os.path.isfile(path):
+                with open(path) as handle:
+                    for line in handle:
+                        fields = line.rstrip("\n").split(":")
+                        if fields[0] == user or (len(fields) > 3 and user in fields[3].split(",")):
+                            in_files.append(path)
+                            break
+        check("user_absent:" + user, not in_files, ", ".join(in_files))
+    for home in CONFIG["user_homes"]:
+        check("home_absent:" + home, not os.path.lexists(home))
+    if CONFIG["clean_sudoers"]:
+        left = ["{0}: {1}".format(path, line.strip()) for path in sudoers_files() for line in open(path)
+                if rule_names_user(line, users)]
+        check("sudoers_clean", not left, "; ".join(left))
+check("ssh_host_keys_absent", not glob.glob(SSH_HOST_KEY_GLOB), " ".join(glob.glob(SSH_HOST_KEY_GLOB)))
+leases = [path for pattern in LEASE_GLOBS for path in glob.glob(pattern) if not os.path.isdir(path)]
+check("dhcp_leases_absent", not leases, " ".join(leases))
+waagent_left = os.listdir(WAAGENT_STATE) if os.path.isdir(WAAGENT_STATE) else []
+check("waagent_state_empty", not waagent_left, " ".join(waagent_left))
+if CONFIG["check_cloud_init"]:
+    cloud_left = [path for path in listing(CLOUD_STATE)
+                  if not (os.path.isdir(path) and not os.listdir(path)) and not (
+                      os.path.isfile(path) and os.path.getsize(path) == 0)]
+    check("cloud_init_state_absent", not cloud_left, " ".join(cloud_left))
+if CONFIG["reset_machine_id"]:
+    size = os.path.getsize("/etc/machine-id") if os.path.isfile("/etc/machine-id") else None
+    check("machine_id_empty", size == 0, "size {0}".format(size))
+    if os.path.isdir("/var/lib/dbus"):
+        check("dbus_machine_id_linked", os.path.realpath("/var/lib/dbus/machine-id") == "/etc/machine-id")
+if CONFIG["clean_histories"]:
+    left = listing(os.path.join(home, name) for home in homes() for name in CONFIG["history_files"])
+    check("histories_absent", not left, " ".join(left))
+if CONFIG["clean_ansible"]:
+    left = listing(os.path.join(home, name) for home in homes() for name in (".ansible", ".ansible_async"))
+    check("ansible_leftovers_absent", not left, " ".join(left))
+if CONFIG["clean_tmp"]:
+    left = [os.path.join(d, name) for d in CONFIG["tmp_dirs"] if os.path.isdir(d) for name in os.listdir(d)]
+    check("tmp_empty", not left, " ".join(sorted(left)[:20]))
+if CONFIG["clean_logs"]:
+    left = [path for path, name in log_files()
+            if (CONFIG["remove_rotated_logs"] and matches(name, ROTATED))
+            or (matches(name, CONFIG["log_truncate_patterns"]) and os.path.getsize(path) > 0)]
+    check("logs_clean", not left, " ".join(sorted(left)[:20]))
+if CONFIG["clean_journal"]:
+    left = journal_leftovers()
+    check("journal_clean", not left, " ".join(sorted(left)[:20]))
+if CONFIG["lock_root_password"]:
+    check("root_password_locked", root_locked())
+extra_left = [match for path in CONFIG["extra_paths"] for match in glob.glob(path)]
+check("extra_paths_absent", not extra_left, " ".join(extra_left))
+check("no_errors", not errors, "; ".join(errors))
+
+failed = sorted(name for name, result in checks.items() if not result["ok"])
+print(json.dumps({
+    "ok": not failed,
+    "failed": failed,
+    "checks": checks,
+    "waagent": waagent,
+    "ovf_env_present": ovf_present,
+    "users": users,
+    "users_removed_by_role": [user for user in fallback if not user_exists(user)],
+    "actions": actions,
+}))
+sys.exit(0 if not failed else 3)

@@ -1,0 +1,158 @@
+"""Helpers for the end-to-end tests of build-golden-image.yml: real guests in the simulator's pool, the
+output resource group, the build definition, and what is left of a build afterwards."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import uuid
+
+import pytest
+
+from tests.harness import ROOT, run_playbook
+
+PLAYBOOK = os.path.join(ROOT, "build-golden-image.yml")
+OUTPUT_RG = "rg-golden-images"
+BUILD_TYPES = (
+    "microsoft.compute/virtualmachines",
+    "microsoft.compute/disks",
+    "microsoft.network/networkinterfaces",
+    "microsoft.network/publicipaddresses",
+    "microsoft.network/virtualnetworks",
+    "microsoft.network/networksecuritygroups",
+)
+
+
+def guest_skip_reason():
+    if not hasattr(os, "geteuid") or os.geteuid() != 0:
+        return "needs root (real local guests: see localguest/README.md)"
+    for tool in ("unshare", "nsenter", "socat", "ssh", "ssh-keygen"):
+        if shutil.which(tool) is None:
+            return f"needs {tool} on the host (python -m localguest prepare installs it)"
+    return None
+
+
+def require_guests():
+    reason = guest_skip_reason()
+    if reason:
+        pytest.skip(reason)
+    from localguest import rootfs
+
+    try:
+        rootfs.prepare(log=lambda msg: None)
+    except Exception as exc:  # noqa: BLE001 - any failure to build the cache means no guests here
+        pytest.skip(f"cannot prepare the guest root filesystem: {exc}")
+
+
+@contextlib.contextmanager
+def guests(sim, count, prefix="gi"):
+    """Start ``count`` guests registered in the simulator's pool (the pool holds only them); stop them after."""
+    from localguest.guest import start_guest, stop_guest
+
+    for entry in sim.admin.get("guests")["value"]:
+        sim.admin.delete(f"guests/{entry['name']}")
+    started = []
+    try:
+        for _ in range(count):
+            name = f"{prefix}{uuid.uuid4().hex[:8]}"
+            started.append(start_guest(name, sim_url=sim.url, ca=sim.ca, timeout=90))
+        yield started
+    finally:
+        for guest in started:
+            with contextlib.suppress(Exception):
+                sim.admin.delete(f"guests/{guest.name}")
+            with contextlib.suppress(Exception):
+                stop_guest(guest.name, workdir=guest.workdir)
+
+
+def prepare_outputs(resources, compute=None, gallery=None):
+    """The output resource group (the playbook does not create it, as Packer does not); optionally a gallery
+    and image definition created beforehand, so that a failed build has nothing of its own to leave there."""
+    resources.resource_groups.create_or_update(OUTPUT_RG, {"location": "westeurope"})
+    if compute is not None and gallery:
+        compute.galleries.begin_create_or_update(OUTPUT_RG, gallery["name"], {"location": "westeurope"}).result()
+        compute.gallery_images.begin_create_or_update(OUTPUT_RG, gallery["name"], gallery["image"], {
+            "location": "westeurope",
+            "properties": {"osType": "Linux", "osState": "Generalized", "hyperVGeneration": "V2",
+                           "identifier": {"publisher": "contoso", "offer": "ubuntu-2404", "sku": gallery["image"]}},
+        }).result()
+
+
+def image_definition(name="ubuntu-2404-gen2", managed_image=True, gallery=True, create_definition=True,
+                     regions=("westeurope", "northeurope"), guest=None):
+    build = {
+        "name": name,
+        "base_image": "Canonical:ubuntu-24_04-lts:server:latest",
+        "os_type": "linux",
+        "vm_size": "Standard_D2s_v5",
+    }
+    if managed_image:
+        build["managed_image"] = {"name": f"img-{name}", "resource_group": OUTPUT_RG}
+    if gallery:
+        build["gallery"] = {"resource_group": OUTPUT_RG, "name": "golden", "image": name, "version": "auto",
+                            "create_definition": create_definition, "publisher": "contoso", "offer": "ubuntu-2404",
+                            "sku": name, "hyper_v_generation": "V2",
+                            "target_regions": [{"name": region} for region in regions]}
+    if guest is not None:
+        build["public_ip_tags"] = {"azsim-guest": guest.name}
+    return build
+
+
+def run_build(sim, tmp_path, builds=None, vars_file=None, extra=None, timeout=900, env=None):
+    """Run build-golden-image.yml; returns (PlaybookRun, manifest dict or None)."""
+    manifest = tmp_path / f"manifest-{uuid.uuid4().hex[:6]}.json"
+    extra_vars = {"golden_image_manifest": str(manifest), "golden_image_build_dir": str(tmp_path / "builds"),
+                  "golden_image_connect_timeout": 60}
+    if builds is not None:
+        extra_vars["golden_image_builds"] = builds
+    extra_vars.update(extra or {})
+    args = ["-e", f"@{vars_file}"] if vars_file else []
+    run = run_playbook(PLAYBOOK, sim_env=sim.env, extra_vars=extra_vars, args=args, timeout=timeout, env=env)
+    data = json.loads(manifest.read_text()) if manifest.exists() else None
+    return run, data
+
+
+def leftovers(sim, build_ids=()):
+    """Everything a build may leave: temporary groups, VMs/disks/network, and outputs tagged with its id."""
+    left = []
+    for item in sim.admin.resources():
+        kind = item.get("type", "").lower()
+        tags = item.get("tags") or {}
+        if kind == "microsoft.resources/resourcegroups" and tags.get("goldenimage-temporary") == "true":
+            left.append(item["id"])
+        elif kind in BUILD_TYPES:
+            left.append(item["id"])
+        elif kind in ("microsoft.compute/images", "microsoft.compute/galleries/images/versions") and (
+                not build_ids or tags.get("goldenimage-build-id") in build_ids):
+            left.append(item["id"])
+    return left
+
+
+def deprovisioned(guest):
+    """Host-side checks (real-guest.md section 3) that the guest was deprovisioned; returns what failed."""
+    root = guest.root
+    problems = []
+    passwd = (root / "etc/passwd").read_text()
+    user = guest.admin_username or "azureuser"
+    if f"\n{user}:" in "\n" + passwd:
+        problems.append(f"{user} still in /etc/passwd")
+    if (root / "home" / user).exists():
+        problems.append(f"/home/{user} still exists")
+    if list((root / "etc/ssh").glob("ssh_host_*")):
+        problems.append("SSH host keys still present")
+    waagent_dir = root / "var/lib/waagent"
+    if waagent_dir.exists() and any(waagent_dir.iterdir()):
+        problems.append("/var/lib/waagent not empty")
+    machine_id = root / "etc/machine-id"
+    if machine_id.exists() and machine_id.read_text().strip():
+        problems.append("/etc/machine-id not empty")
+    return problems
+
+
+def break_waagent(guest):
+    """Make the guest's waagent fail (deprovision fault)."""
+    path = guest.root / "usr/sbin/waagent"
+    path.write_text("#!/bin/sh\necho 'waagent: injected failure' >&2\nexit 3\n")
+    path.chmod(0o755)

@@ -1,0 +1,110 @@
+"""Image version replication as ``$expand=ReplicationStatus`` shows it, with real operation durations."""
+
+import pytest
+from azure.core.exceptions import HttpResponseError
+
+from azsim.core.settings import DEFAULT_DURATIONS
+from tests.sim.gallery_helpers import (GALLERY, RG, make_definition, make_gallery, make_group, make_managed_image,
+                                       version_body)
+
+DEFINITION = "ubuntu-2404"
+REGIONS = ("eastus", "westus3", "westeurope")
+
+
+@pytest.fixture
+def definition(compute, resources, fresh_sim):
+    make_group(resources)
+    make_gallery(compute)
+    make_definition(compute, DEFINITION)
+    yield
+    fresh_sim.admin.settings(durations={"gallery_image_version.create": DEFAULT_DURATIONS["gallery_image_version.create"]})
+
+
+def slow_replication(sim):
+    """Replication lasts a few real seconds: long enough to be seen in progress, short enough for a test."""
+    sim.admin.settings(time_scale=1.0, durations={"gallery_image_version.create": 4.0})
+
+
+def replication(compute, name="1.0.0"):
+    version = compute.gallery_image_versions.get(RG, GALLERY, DEFINITION, name, expand="ReplicationStatus")
+    return version.provisioning_state, version.replication_status
+
+
+def test_replication_progresses_then_completes(compute, fresh_sim, definition):
+    image_id = make_managed_image(compute, fresh_sim)
+    slow_replication(fresh_sim)
+    poller = compute.gallery_image_versions.begin_create_or_update(RG, GALLERY, DEFINITION, "1.0.0",
+                                                                   version_body(image_id, regions=REGIONS))
+    state, status = replication(compute)
+    assert state == "Creating"
+    assert status.aggregated_state == "InProgress"
+    assert [item.region for item in status.summary] == ["East US", "West US 3", "West Europe"]
+    assert all(item.state in ("Replicating", "Completed") for item in status.summary)
+    assert any(item.state == "Replicating" and item.progress < 100 for item in status.summary)
+    seen = {item.region: item.progress for item in status.summary}
+    while not poller.done():
+        _, status = replication(compute)
+        for item in status.summary:  # progress never goes backwards
+            assert item.progress >= seen[item.region]
+            seen[item.region] = item.progress
+        poller.wait(0.5)
+    assert poller.result().provisioning_state == "Succeeded"
+    state, status = replication(compute)
+    assert state == "Succeeded" and status.aggregated_state == "Completed"
+    assert [(item.state, item.progress) for item in status.summary] == [("Completed", 100)] * 3
+
+
+def test_status_only_with_expand(compute, fresh_sim, definition):
+    image_id = make_managed_image(compute, fresh_sim)
+    version = compute.gallery_image_versions.begin_create_or_update(RG, GALLERY, DEFINITION, "1.0.0",
+                                                                    version_body(image_id)).result()
+    assert version.replication_status is None
+    assert "replicationStatus" not in fresh_sim.admin.resource(version.id)["properties"]
+
+
+def test_injected_failure_fails_one_region(compute, fresh_sim, definition):
+    image_id = make_managed_image(compute, fresh_sim)
+    fresh_sim.admin.faults([{"method": "PUT", "path": "/versions/1\\.0\\.0$", "action": "fail_operation",
+                             "code": "ReplicationFailed", "message": "Replication to region 'West Europe' failed."}])
+    with pytest.raises(HttpResponseError) as info:
+        compute.gallery_image_versions.begin_create_or_update(RG, GALLERY, DEFINITION, "1.0.0",
+                                                              version_body(image_id, regions=REGIONS)).result()
+    assert info.value.error.code == "ReplicationFailed"
+    state, status = replication(compute)
+    assert state == "Failed" and status.aggregated_state == "Failed"
+    by_region = {item.region: item for item in status.summary}
+    assert by_region["West Europe"].state == "Failed"
+    assert by_region["West Europe"].details == "Replication to region 'West Europe' failed."
+    assert by_region["East US"].state == by_region["West US 3"].state == "Completed"
+
+
+def test_failing_region_stalls_while_others_finish(compute, fresh_sim, definition):
+    image_id = make_managed_image(compute, fresh_sim)
+    slow_replication(fresh_sim)
+    fresh_sim.admin.faults([{"method": "PUT", "path": "/versions/1\\.0\\.0$", "action": "fail_operation",
+                             "message": "Replication to region 'West Europe' failed."}])
+    poller = compute.gallery_image_versions.begin_create_or_update(RG, GALLERY, DEFINITION, "1.0.0",
+                                                                   version_body(image_id, regions=REGIONS))
+    _, status = replication(compute)
+    assert status.aggregated_state == "InProgress"
+    with pytest.raises(HttpResponseError):
+        poller.result()
+    state, status = replication(compute)
+    failed = [item for item in status.summary if item.state == "Failed"]
+    assert state == "Failed" and [item.region for item in failed] == ["West Europe"]
+    assert 0 < failed[0].progress < 100
+
+
+def test_added_region_replicates(compute, fresh_sim, definition):
+    image_id = make_managed_image(compute, fresh_sim)
+    compute.gallery_image_versions.begin_create_or_update(RG, GALLERY, DEFINITION, "1.0.0", version_body(image_id)).result()
+    slow_replication(fresh_sim)
+    poller = compute.gallery_image_versions.begin_update(RG, GALLERY, DEFINITION, "1.0.0", {"properties": {
+        "publishingProfile": {"targetRegions": [{"name": "eastus"}, {"name": "northeurope"}]}}})
+    state, status = replication(compute)
+    assert state == "Updating"
+    by_region = {item.region: item for item in status.summary}
+    assert by_region["East US"].state == "Completed"
+    assert by_region["North Europe"].state in ("Replicating", "Completed")
+    assert poller.result().provisioning_state == "Succeeded"
+    assert replication(compute)[1].aggregated_state == "Completed"
