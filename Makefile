@@ -28,7 +28,7 @@ export PATH := $(BIN):$(PATH)
 export ANSIBLE_PYTHON_INTERPRETER := $(BIN)/python
 
 .PHONY: help test venv sanity lint docs-lint changelog-lint build introspect pytest molecule demo bench sim clean \
-	collections-link
+	collections-link guests
 
 help:
 	@echo "make test      every gate: sanity, ansible-lint, docs + changelog lint, build + EE introspection, molecule, pytest"
@@ -99,10 +99,14 @@ pytest: venv collections-link
 	$(BIN)/python -m pytest tests
 
 # ---------------------------------------------------------------------------------------------- use
+# Real local Debian guests (localguest/README.md): host tools if missing and the rootfs cache, once (root).
+guests: venv
+	$(BIN)/python -m localguest prepare
+
 demo: venv collections-link
 	@if [ -f $(DEMO_PLAYBOOK) ]; then \
-	  ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) PYTHON=$(BIN)/python \
-	    .ci/with-sim $(BIN)/ansible-playbook -i localhost, $(DEMO_PLAYBOOK) $(DEMO_ARGS); \
+	  ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) \
+	    $(BIN)/python examples/demo/run_demo.py --playbook $(DEMO_PLAYBOOK) -- $(DEMO_ARGS); \
 	else \
 	  ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) PYTHON=$(BIN)/python \
 	    .ci/with-sim $(BIN)/ansible localhost -m goldenimage.azure.image_facts \

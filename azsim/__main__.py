@@ -61,6 +61,7 @@ def cmd_serve(args):
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((args.host, args.port))
+    sock.listen(128)  # queue connections from the moment the ready file exists, before run_app serves
     port = sock.getsockname()[1]
     sim.base_url = f"https://{args.host}:{port}"
     if args.ready_file:

@@ -48,7 +48,7 @@ TWENTY = [
     "center-for-internet-security-inc:cis-ubuntu-linux-2204-l1:cis-ubuntu2204-l1-gen2:latest",
     "RedHat:RHEL:8-lvm-gen2:8.9.*", "Canonical:ubuntu-24_04-lts:server:24.04.202409120",
 ]
-RUNS = 5
+RUNS = 7
 
 
 def _ansible(env, module, args):

@@ -133,7 +133,8 @@ class Catalog:
 
     def offers(self, location, publisher):
         node = self._child(self.root, publisher, location)
-        return node, [offer.name for offer in node.children.values() if normalize_location(location) in offer.locations()]
+        wanted = normalize_location(location)
+        return node, [offer.name for offer in node.children.values() if wanted in offer.locations()]
 
     def skus(self, location, publisher, offer):
         pub = self._child(self.root, publisher, location)

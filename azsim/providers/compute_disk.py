@@ -317,7 +317,9 @@ def _validated_changes(sim, disk, update):
         changes["diskSizeGB"] = size = props["diskSizeGB"]
     if props.get("tier") and (props["tier"] != current.get("tier") or "sku" in changes):
         changes["tier"] = rules.check_tier_change(sim, disk, sku, size, props["tier"])
-    iops, mbps = props.get("diskIOPSReadWrite"), props.get("diskMBpsReadWrite")
+    # A PUT of a disk as GET returned it repeats the derived IOPS/MBps: only a different value is a change.
+    iops, mbps = (props.get(key) if props.get(key) != current.get(key) else None
+                  for key in ("diskIOPSReadWrite", "diskMBpsReadWrite"))
     if iops is not None or mbps is not None:
         rules.check_performance(disk["name"], sku, size, iops, mbps)
         changes.update({key: value for key, value in (("diskIOPSReadWrite", iops), ("diskMBpsReadWrite", mbps))

@@ -1,4 +1,5 @@
-"""Virtual machines (CRP): ``/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Compute/virtualMachines/{vm}``.
+"""Virtual machines (CRP):
+``/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Compute/virtualMachines/{vm}``.
 
 - PUT create: checks (``vm_validation``, ``vm_storage``, ``vm_network``), then 201 + Azure-AsyncOperation with
   ``provisioningState: Creating`` (no Location on PUT, wire reference 0.7). The OS and data disks are created
@@ -9,13 +10,13 @@
 - DELETE: 202 + monitors; disks and NICs follow their ``deleteOption`` (default Detach).
 - Actions: ``vm_actions``; sizes and SKUs: ``vm_sizes``.
 
-Secrets (``adminPassword``, ``customData``) are kept only under ``_sim`` and never leave the server.
+Secrets (``adminPassword``, ``customData``) are kept only under ``_sim`` and never leave the server;
+``userData`` is kept there too and returned only with ``$expand=userData``.
 """
 
 from __future__ import annotations
 
 import copy
-import sys
 import uuid
 
 from ..core.errors import ArmError, missing_property, operation_not_allowed, property_change_not_allowed
@@ -67,6 +68,7 @@ def _create(req, body):
                      "storageProfile": plan.profile, "timeCreated": life.now_iso()})
     if os_profile:
         vm_props["osProfile"] = os_profile
+    user_data = vm_props.pop("userData", None)
     vm = {"id": vm_id, "name": name, "type": life.VM_TYPE, "location": location, "tags": body.get("tags") or {},
           "properties": vm_props}
     for key in ("zones", "plan", "extendedLocation"):
@@ -76,7 +78,7 @@ def _create(req, body):
         vm["identity"] = _identity(sim, body["identity"])
     private(vm).update(power="running", generalized=False, secrets=secrets, os_name=source.os_name,
                        os_version=source.os_version, hyper_v_generation=source.hyper_v_generation,
-                       architecture=source.architecture)
+                       architecture=source.architecture, user_data=user_data)
     sim.store.put(vm)
     vm_storage.apply(sim, plan, vm_id)
     life.begin(sim, vm, "create")
@@ -124,24 +126,19 @@ def finish_create(sim, op):
 
 def _provision_guest(sim, vm):
     """Run the guest's provisioning (the Azure agent's job); an error dict when it fails."""
-    guests = sim.extensions.get("guests")
     os_profile = vm["properties"].get("osProfile")
-    if guests is None or not os_profile:
+    if "guests" not in sim.extensions or not os_profile:
         return None
-    # The hook is the extension's method, or its module's function (azsim/providers/guests.py).
-    provision = getattr(guests, "provision_vm", None) or getattr(sys.modules.get(type(guests).__module__),
-                                                                  "provision_vm", None)
-    if provision is None:
-        return None
+    from .guests import provision_vm  # the guest pool's side of the contract (docs/architecture.md)
+
     full_profile = dict(os_profile, **private(vm).get("secrets", {}))
     try:
-        message = provision(sim, life.present(vm), full_profile)
+        message = provision_vm(sim, life.present(vm), full_profile)
     except Exception as err:  # noqa: BLE001 - a broken guest is a failed provisioning, not a simulator crash
         message = str(err) or repr(err)
     if not message:
         return None
-    return {"code": "OSProvisioningClientError",
-            "message": f"OS Provisioning failed for VM '{vm['name']}' due to an error reported by the guest: {message}"}
+    return {"code": "OSProvisioningClientError", "message": message}
 
 
 # -- update ----------------------------------------------------------------------------------------
@@ -157,8 +154,8 @@ def _update(req, vm, body, replace):
     if replace and body.get("location") and validate_location(sim, body["location"]) != vm["location"]:
         raise ArmError(409, "InvalidResourceLocation",
                        f"The resource '{vm['name']}' already exists in location '{vm['location']}' in resource group "
-                       f"'{req.params['resourceGroupName']}'. A resource with the same name cannot be created in location "
-                       f"'{body['location']}'. Please select a new resource name.")
+                       f"'{req.params['resourceGroupName']}'. A resource with the same name cannot be created in "
+                       f"location '{body['location']}'. Please select a new resource name.")
     current = vm["properties"]
     wanted = _wanted_properties(current, body.get("properties") or {}, replace)
     _check_immutables(current, wanted)
@@ -181,7 +178,10 @@ def _update(req, vm, body, replace):
     _apply_properties(vm, wanted, size, plan)
     for key in ("tags", "plan", "zones"):
         if key in body:
-            vm[key] = copy.deepcopy(body[key]) if body[key] is not None else ({} if key == "tags" else None)
+            vm[key] = copy.deepcopy(body[key])
+            if vm[key] is None:
+                vm.pop(key)
+    vm.setdefault("tags", {})
     if body.get("identity") is not None:
         vm["identity"] = _identity(sim, body["identity"])
     life.begin(sim, vm, "update")
@@ -238,8 +238,10 @@ def _check_new_size(sim, vm, size, plan):
 def _apply_properties(vm, wanted, size, plan):
     props = vm["properties"]
     data_disks = plan.profile.get("dataDisks", props["storageProfile"].get("dataDisks") or [])
+    if "userData" in wanted:
+        private(vm)["user_data"] = wanted["userData"]
     for key, value in wanted.items():
-        if key in PUT_ONLY_KEYS or key in ("storageProfile", "osProfile", "hardwareProfile"):
+        if key in PUT_ONLY_KEYS or key in ("storageProfile", "osProfile", "hardwareProfile", "userData"):
             continue
         props[key] = copy.deepcopy(value)
     props["hardwareProfile"] = {**(wanted.get("hardwareProfile") or {}), "vmSize": size.name}
@@ -257,9 +259,18 @@ def finish_update(sim, op):
 
 
 # -- read ------------------------------------------------------------------------------------------
+def vm_state(sim, vm_body):
+    """What other providers may know of a VM (docs/architecture.md): its power state and generalization."""
+    return {"power": vm_instance_view.power_state(vm_body), "generalized": bool(private(vm_body).get("generalized"))}
+
+
 def get_vm(req):
     vm = life.get_or_404(req)
-    return life.present(vm, expand=req.query.get("$expand", "").lower() == "instanceview")
+    expand = req.query.get("$expand", "").lower()
+    body = life.present(vm, expand=expand == "instanceview")
+    if expand == "userdata" and private(vm).get("user_data") is not None:
+        body["properties"]["userData"] = private(vm)["user_data"]  # only on request, as CRP does
+    return body
 
 
 def get_instance_view(req):

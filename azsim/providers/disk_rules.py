@@ -29,8 +29,8 @@ def check_sku(sku_name, target="sku.name"):
 def check_size(sku, size_gb):
     limit = perf.ULTRA_MAX_GIB if sku.lower() in NEW_GENERATION_SKUS else perf.MAX_DISK_GIB
     if not isinstance(size_gb, int) or size_gb < 1 or size_gb > limit:
-        raise invalid_parameter(f"The disk size {size_gb} GB is not valid. Disk sizes must be between 1 and {limit} GB.",
-                                target="diskSizeGB")
+        raise invalid_parameter(f"The disk size {size_gb} GB is not valid. Disk sizes must be between 1 and {limit} "
+                                "GB.", target="diskSizeGB")
 
 
 def check_data_disk_only(name, sku, os_type):
@@ -50,11 +50,12 @@ def check_tier(name, sku, size_gb, tier, current=None):
                                 f"{', '.join(r[0] for r in perf.PREMIUM_TIERS)}.", target="tier")
     baseline = perf.tier_for_size(sku, size_gb)
     if perf.tier_rank(row[0]) < perf.tier_rank(baseline):
-        raise invalid_parameter(f"The performance tier {row[0]} of disk '{name}' is lower than the baseline tier {baseline} "
-                                f"of its size ({size_gb} GiB). A disk cannot run below its baseline tier.", target="tier")
+        raise invalid_parameter(f"The performance tier {row[0]} of disk '{name}' is lower than the baseline tier "
+                                f"{baseline} of its size ({size_gb} GiB). A disk cannot run below its baseline tier.",
+                                target="tier")
     if perf.tier_rank(row[0]) >= perf.tier_rank("P60") and size_gb <= 4096:
-        raise invalid_parameter(f"Performance tiers P60, P70 and P80 are only available for disks larger than 4,096 GiB; "
-                                f"disk '{name}' is {size_gb} GiB.", target="tier")
+        raise invalid_parameter("Performance tiers P60, P70 and P80 are only available for disks larger than 4,096 "
+                                f"GiB; disk '{name}' is {size_gb} GiB.", target="tier")
     return row[0]
 
 
@@ -67,7 +68,8 @@ def check_performance(name, sku, size_gb, iops, mbps):
         raise invalid_parameter(f"Disk '{name}': {target} can only be set on UltraSSD_LRS and PremiumV2_LRS disks.",
                                 target=target)
     if sku.lower() == "premiumv2_lrs":
-        low, high = perf.PREMIUM_V2_BASELINE[0], min(perf.PREMIUM_V2_MAX_IOPS, perf.PREMIUM_V2_MAX_IOPS_PER_GIB * size_gb)
+        low = perf.PREMIUM_V2_BASELINE[0]
+        high = min(perf.PREMIUM_V2_MAX_IOPS, perf.PREMIUM_V2_MAX_IOPS_PER_GIB * size_gb)
         mbps_low, mbps_high = perf.PREMIUM_V2_BASELINE[1], perf.PREMIUM_V2_MAX_MBPS
     else:
         low, high = 100, min(perf.ULTRA_MAX_IOPS, perf.ULTRA_MAX_IOPS_PER_GIB * size_gb)
@@ -101,8 +103,8 @@ def check_premium_vm(sim, disk, sku):
 def premium_not_supported(size_name, sku, disk_name):
     return ArmError(400, "OperationNotAllowed",
                     f"Requested operation cannot be performed because the VM size {size_name} does not support the "
-                    f"storage account type {sku} of disk '{disk_name}'. Consider updating the VM to a size that supports "
-                    "Premium storage.")
+                    f"storage account type {sku} of disk '{disk_name}'. Consider updating the VM to a size that "
+                    "supports Premium storage.")
 
 
 # -- update rules that depend on the disk's history and attachment --------------------------------
@@ -111,8 +113,9 @@ def check_sku_change(sim, disk, new_sku):
     state = disk["properties"].get("diskState")
     if state not in ("Unattached", "Reserved"):
         raise operation_not_allowed(
-            f"Changing the SKU of disk '{name}' from {old} to {new_sku} is not allowed while it is attached to the running "
-            f"virtual machine '{disk.get('managedBy')}'. Deallocate the virtual machine or detach the disk first.")
+            f"Changing the SKU of disk '{name}' from {old} to {new_sku} is not allowed while it is attached to the "
+            f"running virtual machine '{disk.get('managedBy')}'. Deallocate the virtual machine or detach the disk "
+            "first.")
     involved = {old.lower(), new_sku.lower()} & set(NEW_GENERATION_SKUS)
     allowed = involved == {"premiumv2_lrs"} and sim.settings.rule("allow_premium_v2_conversion")
     if involved and not allowed:
@@ -124,8 +127,8 @@ def check_sku_change(sim, disk, new_sku):
     recent = [stamp for stamp in private(disk).get("sku_changes", []) if stamp > time.time() - DAY_SECONDS]
     if len(recent) >= limit:
         raise operation_not_allowed(
-            f"The type of disk '{name}' has already been changed {len(recent)} times in the last 24 hours. A disk's type "
-            f"can only be changed {limit} times per day.")
+            f"The type of disk '{name}' has already been changed {len(recent)} times in the last 24 hours. A disk's "
+            f"type can only be changed {limit} times per day.")
     check_premium_vm(sim, disk, new_sku)
 
 
@@ -143,8 +146,8 @@ def check_tier_change(sim, disk, sku, size_gb, new_tier):
         if last and time.time() - last < hours * 3600:
             when = dt.datetime.fromtimestamp(last, dt.timezone.utc).isoformat()
             raise operation_not_allowed(
-                f"The performance tier of disk '{name}' was already downgraded at {when}. A performance tier can only be "
-                f"downgraded once every {hours:g} hours.")
+                f"The performance tier of disk '{name}' was already downgraded at {when}. A performance tier can only "
+                f"be downgraded once every {hours:g} hours.")
     return tier
 
 

@@ -10,9 +10,21 @@ from __future__ import annotations
 from ..core.request import Reply
 from ..core.store import public
 from . import gallery_images, gallery_versions
-from .gallery_common import (GALLERY_PATH, GALLERY_TYPE, IMAGE_TYPE, begin_delete, begin_write, check_name,
-                             check_same_location, get_or_404, ids_from, refuse_delete_with_children, register_finishers,
-                             require_group, tags_of)
+from .gallery_common import (
+    GALLERY_PATH,
+    GALLERY_TYPE,
+    IMAGE_TYPE,
+    begin_delete,
+    begin_write,
+    check_name,
+    check_same_location,
+    get_or_404,
+    ids_from,
+    refuse_delete_with_children,
+    register_finishers,
+    require_group,
+    tags_of,
+)
 from .paged_list import page
 from .resources import validate_location
 
@@ -92,8 +104,7 @@ def register(sim):
     add("PATCH", GALLERY_PATH, patch_gallery)
     add("GET", GALLERY_PATH, get_gallery)
     add("DELETE", GALLERY_PATH, delete_gallery)
-    add("GET", "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Compute/galleries",
-        list_by_group)
+    add("GET", GALLERY_PATH.rsplit("/", 1)[0], list_by_group)
     add("GET", "/subscriptions/{subscriptionId}/providers/Microsoft.Compute/galleries", list_by_subscription)
     register_finishers(sim)
     gallery_images.register(sim)

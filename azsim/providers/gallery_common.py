@@ -47,7 +47,8 @@ def region_name(name):
 
 
 def gallery_id(subscription, resource_group, gallery, image=None, version=None):
-    rid = f"/subscriptions/{subscription}/resourceGroups/{resource_group}/providers/Microsoft.Compute/galleries/{gallery}"
+    rid = (f"/subscriptions/{subscription}/resourceGroups/{resource_group}/providers/Microsoft.Compute"
+           f"/galleries/{gallery}")
     if image is not None:
         rid += f"/images/{image}"
     if version is not None:

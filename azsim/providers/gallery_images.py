@@ -13,9 +13,21 @@ from __future__ import annotations
 from ..core.errors import ArmError, missing_property, property_change_not_allowed
 from ..core.request import Reply
 from ..core.store import public
-from .gallery_common import (IMAGE_PATH, IMAGE_TYPE, VERSION_TYPE, begin_delete, begin_write, check_name,
-                             check_same_location, get_or_404, ids_from, refuse_delete_with_children, require_group,
-                             require_parent, tags_of)
+from .gallery_common import (
+    IMAGE_PATH,
+    IMAGE_TYPE,
+    VERSION_TYPE,
+    begin_delete,
+    begin_write,
+    check_name,
+    check_same_location,
+    get_or_404,
+    ids_from,
+    refuse_delete_with_children,
+    require_group,
+    require_parent,
+    tags_of,
+)
 from .paged_list import page
 from .resources import validate_location
 

@@ -89,5 +89,9 @@ def status(body, now=None):
     return {"aggregatedState": aggregated, "summary": summary}
 
 
+def failed_regions(body):
+    return [region for region, entry in private(body).get("replication", {}).items() if entry.get("error")]
+
+
 def regions_of(publishing_profile):
     return [region_name(item["name"]) for item in publishing_profile.get("targetRegions") or []]

@@ -35,6 +35,7 @@ class Source:
     host_caching: str = "ReadWrite"
     data_disks: list = field(default_factory=list)
     guest: dict = field(default_factory=dict)  # what VMs built from the version report (os_name, os_version...)
+    location: str | None = None  # the source's region, when it must match the version's
 
 
 def source_reference(storage_profile):
@@ -73,6 +74,8 @@ def inspect(sim, storage_profile):
     if source is not None:
         extra = body.get("_sim", {})
         source.guest = {key: extra[key] for key in GUEST_KEYS if extra.get(key)}
+        if source.kind != "galleryImageVersion":  # another version is read from its replica in the region
+            source.location = body.get("location")
         return source
     raise ArmError(400, "InvalidParameter", f"The resource with id '{ref}' cannot be used as an image version source.",
                    target="storageProfile.source.id")
@@ -99,9 +102,9 @@ def _vm_generation(sim, vm):
     reference = props.get("storageProfile", {}).get("imageReference") or {}
     if reference.get("publisher") and "marketplace" in sim.extensions:
         try:
-            image = sim.extensions["marketplace"].resolve(vm["location"], reference["publisher"], reference.get("offer"),
-                                                          reference.get("sku"), reference.get("exactVersion") or
-                                                          reference.get("version") or "latest")
+            version = reference.get("exactVersion") or reference.get("version") or "latest"
+            image = sim.extensions["marketplace"].resolve(vm["location"], reference["publisher"],
+                                                          reference.get("offer"), reference.get("sku"), version)
             return image["properties"]["hyperVGeneration"]
         except ArmError:
             return None
@@ -144,7 +147,8 @@ def _from_managed_image(image):
         hyper_v=props.get("hyperVGeneration") or "V1",
         size_gb=os_disk.get("diskSizeGB"),
         host_caching=os_disk.get("caching") or "ReadWrite",
-        data_disks=[{"lun": item["lun"], "sizeInGB": item.get("diskSizeGB"), "hostCaching": item.get("caching") or "None"}
+        data_disks=[{"lun": item["lun"], "sizeInGB": item.get("diskSizeGB"),
+                     "hostCaching": item.get("caching") or "None"}
                     for item in storage.get("dataDisks") or [] if "lun" in item],
     )
 
@@ -178,6 +182,15 @@ def _from_gallery_version(sim, version):
         host_caching=os_image.get("hostCaching") or "ReadWrite",
         data_disks=list(version["properties"].get("storageProfile", {}).get("dataDiskImages") or []),
     )
+
+
+def check_region(source, location):
+    """A VM, managed image, disk or snapshot is captured in its own region only."""
+    if source.location and source.location.replace(" ", "").lower() != location:
+        raise ArmError(400, "InvalidParameter",
+                       f"The source resource '{source.id}' is in region '{source.location}', but the gallery image "
+                       f"version is being created in region '{location}'. The source must be in the same region as the "
+                       "gallery image version.", target="storageProfile.source.id")
 
 
 def check_compatible(source, definition, definition_security):

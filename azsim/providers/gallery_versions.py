@@ -20,10 +20,22 @@ from ..core.errors import ArmError, missing_property, property_change_not_allowe
 from ..core.request import Reply
 from ..core.store import private, public
 from . import gallery_replication as replication
-from .gallery_common import (VERSION_PATH, VERSION_TYPE, begin_delete, check_name, check_same_location, get_or_404,
-                             ids_from, normalize_region, region_name, require_group, require_parent, tags_of)
+from .gallery_common import (
+    VERSION_PATH,
+    VERSION_TYPE,
+    begin_delete,
+    check_name,
+    check_same_location,
+    get_or_404,
+    ids_from,
+    normalize_region,
+    region_name,
+    require_group,
+    require_parent,
+    tags_of,
+)
 from .gallery_images import security_type
-from .gallery_sources import check_compatible, inspect, source_reference
+from .gallery_sources import check_compatible, check_region, inspect, source_reference
 from .paged_list import page
 from .resources import validate_location
 
@@ -87,7 +99,8 @@ def _publishing_profile(sim, raw, location, current=None):
 
 def _storage_profile(raw, source):
     os_raw = raw.get("osDiskImage") or {}
-    os_image = {"sizeInGB": source.size_gb or DEFAULT_SIZE_GB, "hostCaching": os_raw.get("hostCaching") or source.host_caching}
+    os_image = {"sizeInGB": source.size_gb or DEFAULT_SIZE_GB,
+                "hostCaching": os_raw.get("hostCaching") or source.host_caching}
     if os_raw.get("source"):
         os_image["source"] = os_raw["source"]
     profile = {"osDiskImage": os_image, "dataDiskImages": source.data_disks}
@@ -145,7 +158,9 @@ def _update(req, body, spec):
     after = replication.regions_of(props["publishingProfile"])
     replication.keep_only(body, after)
     body["tags"] = tags_of(spec, body)
-    added = [region for region in after if region not in before]
+    # New regions replicate; so do failed ones, as a repeated PUT/PATCH retries them.
+    failed = replication.failed_regions(body)
+    added = [region for region in after if region not in before or region in failed]
     return _begin(req, body, False, added,
                   "gallery_image_version.create" if added else "gallery_image_version.update")
 
@@ -167,6 +182,7 @@ def put_version(req):
     if existing is not None:
         return _update(req, existing, spec)
     source = inspect(sim, raw["storageProfile"])
+    check_region(source, location)
     check_compatible(source, definition, security_type(definition))
     profile = _publishing_profile(sim, raw.get("publishingProfile") or {}, location)
     body = {

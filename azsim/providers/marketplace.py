@@ -38,9 +38,9 @@ def artifact_not_found():
 
 def platform_image_not_found(publisher, offer, sku, version):
     return ArmError(404, "PlatformImageNotFound",
-                    f"The platform image '{publisher}:{offer}:{sku}:{version}' is not available. Verify that all fields "
-                    "in the storage profile are correct. For more details about storage profile information, please "
-                    "refer to https://aka.ms/storageprofile", target="imageReference")
+                    f"The platform image '{publisher}:{offer}:{sku}:{version}' is not available. Verify that all "
+                    "fields in the storage profile are correct. For more details about storage profile information, "
+                    "please refer to https://aka.ms/storageprofile", target="imageReference")
 
 
 def image_id(subscription, location, publisher, offer=None, sku=None, version=None):
@@ -155,15 +155,17 @@ def _order_and_cut(req, versions):
     orderby = req.query.get("$orderby")
     if orderby:
         words = orderby.split()
-        if not words or words[0].lower() != "name" or len(words) > 2 or (len(words) == 2 and words[1].lower() not in ("asc", "desc")):
+        direction = words[1].lower() if len(words) == 2 else "asc"
+        if not words or words[0].lower() != "name" or len(words) > 2 or direction not in ("asc", "desc"):
             raise ArmError(400, "InvalidParameter", f"The value '{orderby}' of parameter '$orderby' is not valid. "
                            "Only 'name', 'name asc' and 'name desc' are supported.", target="$orderby")
         # Lexical on the version string, exactly the quirk clients must cope with.
-        versions = sorted(versions, key=lambda item: item.name, reverse=len(words) == 2 and words[1].lower() == "desc")
+        versions = sorted(versions, key=lambda item: item.name, reverse=direction == "desc")
     top = req.query.get("$top")
     if top is not None:
         if not top.isdigit():
-            raise ArmError(400, "InvalidParameter", f"The value '{top}' of parameter '$top' is not valid.", target="$top")
+            raise ArmError(400, "InvalidParameter", f"The value '{top}' of parameter '$top' is not valid.",
+                           target="$top")
         versions = versions[:int(top)]
     return versions
 
@@ -189,7 +191,8 @@ def get_version(req):
     location = _location(req)
     params = req.params
     try:
-        version = _catalog(req).version(location, params["publisher"], params["offer"], params["sku"], params["version"])
+        version = _catalog(req).version(location, params["publisher"], params["offer"], params["sku"],
+                                        params["version"])
     except CatalogMiss:
         raise artifact_not_found() from None
     return image_body(req.subscription, location, version)

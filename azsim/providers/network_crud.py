@@ -118,8 +118,9 @@ class NetworkHandlers:
         if existing is None and self.kind.on_created is not None:
             self.kind.on_created(req.sim, body)  # last step that may refuse, so a refusal leaves nothing behind
         req.sim.store.put(body)
+        reply_body = self.kind.render(req.sim, body)  # as NRP answers: Updating, whatever the operation does next
         op = network_lro.start(req, "network.put", rid, "network.create", location)
-        return Reply(201 if existing is None else 200, self.kind.render(req.sim, body), network_lro.headers(req, op))
+        return Reply(201 if existing is None else 200, reply_body, network_lro.headers(req, op))
 
     def patch_tags(self, req):
         body = self._or_404(req, self._existing(req))

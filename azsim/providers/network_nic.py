@@ -22,7 +22,7 @@ def _old_config(existing, name):
     return None
 
 
-def build_ip_configuration(sim, nic_id, location, item, primary, existing):
+def build_ip_configuration(sim, nic_id, location, item, primary, existing, reserved):
     name = item.get("name") or ""
     validate_name(name)
     cid = f"{nic_id}/ipConfigurations/{name}"
@@ -52,11 +52,11 @@ def build_ip_configuration(sim, nic_id, location, item, primary, existing):
     old = _old_config(existing, name)
     keep = (old or {}).get("properties", {})
     if method == "Static":
-        address = allocate_private_ip(sim, subnet, cid, requested=props.get("privateIPAddress"))
+        address = allocate_private_ip(sim, subnet, cid, requested=props.get("privateIPAddress"), reserved=reserved)
     elif keep.get("privateIPAddress") and same_id(ref_id(keep, "subnet"), subnet["id"]):
         address = keep["privateIPAddress"]  # a dynamic address stays while the configuration stays in its subnet
     else:
-        address = allocate_private_ip(sim, subnet, cid)
+        address = allocate_private_ip(sim, subnet, cid, reserved=reserved)
     stored.update(privateIPAddress=address, privateIPAllocationMethod=method)
     return {"name": name, "id": cid, "etag": new_etag(), "type": IPCONFIG_TYPE, "properties": stored}
 
@@ -70,15 +70,10 @@ def build_nic(req, rid, name, request, existing):
                        f"Cannot parse the request: network interface {rid} must have at least one IP configuration.")
     flagged = [index for index, item in enumerate(items) if (item.get("properties") or {}).get("primary")]
     primary_index = flagged[0] if flagged else 0
-    configs = [build_ip_configuration(req.sim, rid, location, item, index == primary_index, existing)
-               for index, item in enumerate(items)]
-    taken = {}
-    for config in configs:
-        key = (config["properties"]["subnet"]["id"].lower(), config["properties"]["privateIPAddress"])
-        if key in taken:
-            raise ArmError(400, "PrivateIPAddressInUse",
-                           f"IP configurations {taken[key]} and {config['id']} use the same private IP address {key[1]}.")
-        taken[key] = config["id"]
+    configs = []
+    for index, item in enumerate(items):
+        chosen = [config["properties"]["privateIPAddress"] for config in configs]
+        configs.append(build_ip_configuration(req.sim, rid, location, item, index == primary_index, existing, chosen))
     built = {
         "ipConfigurations": configs,
         "dnsSettings": {"dnsServers": list((props.get("dnsSettings") or {}).get("dnsServers") or []),
@@ -100,11 +95,21 @@ def build_nic(req, rid, name, request, existing):
     return built
 
 
+def _mac_address(nic):
+    """A stable address in Microsoft's 00-0D-3A block, as Azure shows once a VM uses the NIC."""
+    tail = nic["properties"]["resourceGuid"].replace("-", "")[-6:].upper()
+    return "00-0D-3A-" + "-".join(tail[index:index + 2] for index in range(0, 6, 2))
+
+
 def render_nic(sim, body):
     view = public(body)
     vms = vms_using_nic(sim, body["id"])
     if vms:
-        view["properties"]["virtualMachine"] = {"id": vms[0]}
+        vm = sim.store.get(vms[0])
+        refs = vm["properties"]["networkProfile"]["networkInterfaces"]
+        ref = next(item for item in refs if same_id(item.get("id"), body["id"]))
+        view["properties"].update(virtualMachine={"id": vms[0]}, macAddress=_mac_address(body),
+                                  primary=bool((ref.get("properties") or {}).get("primary", len(refs) == 1)))
     return view
 
 

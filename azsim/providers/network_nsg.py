@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..core.errors import ArmError
 from ..core.store import public
+from .network_children import InlineChild, register_child
 from .network_common import NIC_TYPE, VNET_TYPE, new_etag, ref_id, same_id, validate_name
 from .network_crud import NetworkType, register_type
 
@@ -83,9 +84,7 @@ def build_rule(nsg_id, item):
     return {"name": name, "id": rid, "etag": new_etag(), "type": RULE_TYPE, "properties": stored}
 
 
-def build_nsg(req, rid, name, request, existing):
-    props = request.get("properties") or {}
-    rules = [build_rule(rid, item) for item in props.get("securityRules") or []]
+def check_no_conflict(rules):
     seen = {}
     for rule in rules:
         key = (rule["properties"]["priority"], rule["properties"]["direction"])
@@ -94,6 +93,12 @@ def build_nsg(req, rid, name, request, existing):
                            f"Security rule {rule['name']} conflicts with rule {seen[key]}. Rules cannot have the same "
                            "Priority and Direction.")
         seen[key] = rule["name"]
+
+
+def build_nsg(req, rid, name, request, existing):
+    props = request.get("properties") or {}
+    rules = [build_rule(rid, item) for item in props.get("securityRules") or []]
+    check_no_conflict(rules)
     built = {"securityRules": rules, "defaultSecurityRules": default_rules(rid)}
     if props.get("flushConnection") is not None:
         built["flushConnection"] = bool(props["flushConnection"])
@@ -137,5 +142,16 @@ NSGS = NetworkType(
 )
 
 
+def build_rule_child(sim, nsg, name, request, old):
+    rule = build_rule(nsg["id"], dict(request, name=name))
+    siblings = [item for item in nsg["properties"]["securityRules"] if item["name"].lower() != name.lower()]
+    check_no_conflict(siblings + [rule])
+    return rule
+
+
+RULES = InlineChild(parent=NSGS, key="securityRules", param="securityRuleName", build=build_rule_child)
+
+
 def register(sim):
     register_type(sim, NSGS)
+    register_child(sim, RULES)

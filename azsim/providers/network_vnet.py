@@ -8,15 +8,12 @@ from __future__ import annotations
 
 import ipaddress
 
-from ..core.errors import ArmError, not_found
-from ..core.request import Reply
+from ..core.errors import ArmError
 from ..core.store import public
-from . import network_lro
-from .network_common import (NSG_TYPE, SUBNET_TYPE, VNET_TYPE, child_not_found, find_subnet, get_typed,
-                             invalid_reference, ip_configs_using, new_etag, ref_id, same_id, validate_name)
+from .network_children import InlineChild, register_child
+from .network_common import (NSG_TYPE, SUBNET_TYPE, get_typed, invalid_reference, ip_configs_using, new_etag,
+                             nic_ip_configurations, ref_id, same_id, validate_name)
 from .network_crud import NetworkType, register_type
-from .paged_list import page
-from .resources import get_group_or_raise
 
 AZURE_RESERVED_HEAD = 4  # .0 network, .1 gateway, .2 and .3 Azure DNS; the last address is broadcast
 
@@ -146,9 +143,7 @@ def render_vnet(sim, body):
 
 def check_vnet_delete(sim, body):
     for subnet in body["properties"].get("subnets", []):
-        users = ip_configs_using(sim, "subnet", subnet["id"])
-        if users:
-            raise subnet_in_use_error(subnet["name"], users)
+        check_subnet_delete(sim, subnet)
 
 
 VNETS = NetworkType(
@@ -162,14 +157,15 @@ VNETS = NetworkType(
 
 
 # -- private IP addresses -------------------------------------------------------------------------
-def allocate_private_ip(sim, subnet, owner_config_id, requested=None):
-    """A free IPv4 address of the subnet (Azure keeps the first four and the last), or check ``requested``."""
+def allocate_private_ip(sim, subnet, owner_config_id, requested=None, reserved=()):
+    """A free IPv4 address of the subnet (Azure keeps the first four and the last), or check ``requested``.
+
+    ``reserved``: addresses already given to other IP configurations of the same request.
+    """
     network = ipaddress.ip_network(subnet_prefixes(subnet)[0])
-    taken = set()
-    for nic_config_id in ip_configs_using(sim, "subnet", subnet["id"]):
-        if same_id(nic_config_id, owner_config_id):
-            continue
-        taken.add(_address_of(sim, nic_config_id))
+    taken = {config["properties"].get("privateIPAddress") for _, config in nic_ip_configurations(sim)
+             if same_id(ref_id(config["properties"], "subnet"), subnet["id"])
+             and not same_id(config["id"], owner_config_id)} | set(reserved)
     if requested:
         try:
             address = ipaddress.ip_address(requested)
@@ -195,100 +191,25 @@ def allocate_private_ip(sim, subnet, owner_config_id, requested=None):
                    "capacity for 1 IP addresses.")
 
 
-def _address_of(sim, config_id):
-    nic = sim.store.get(config_id.rsplit("/ipConfigurations/", 1)[0])
-    for config in (nic or {}).get("properties", {}).get("ipConfigurations", []):
-        if same_id(config["id"], config_id):
-            return config["properties"].get("privateIPAddress")
-    return None
-
-
 # -- the subnets child API ------------------------------------------------------------------------
-def _vnet_or_404(req):
-    get_group_or_raise(req.sim, req.subscription, req.params["resourceGroupName"])
-    vnet_id = (f"/subscriptions/{req.subscription}/resourceGroups/{req.params['resourceGroupName']}/providers/"
-               f"Microsoft.Network/virtualNetworks/{req.params['virtualNetworkName']}")
-    vnet = get_typed(req.sim, vnet_id, VNET_TYPE)
-    if vnet is None:
-        raise not_found(VNET_TYPE, req.params["virtualNetworkName"], req.params["resourceGroupName"])
-    return vnet
-
-
-def _subnet_id(vnet, req):
-    return f"{vnet['id']}/subnets/{req.params['subnetName']}"
-
-
-def get_subnet(req):
-    vnet = _vnet_or_404(req)
-    _, subnet = find_subnet(req.sim, _subnet_id(vnet, req))
-    if subnet is None:
-        raise child_not_found(_subnet_id(vnet, req))
-    return render_subnet(req.sim, subnet)
-
-
-def list_subnets(req):
-    vnet = _vnet_or_404(req)
-    return page(req, [render_subnet(req.sim, subnet) for subnet in vnet["properties"].get("subnets", [])])
-
-
-def put_subnet(req):
-    vnet = _vnet_or_404(req)
-    request = dict(req.json(), name=req.params["subnetName"])
-    _, old = find_subnet(req.sim, _subnet_id(vnet, req))
+def build_subnet_child(sim, vnet, name, request, old):
     networks = [ipaddress.ip_network(prefix) for prefix in vnet["properties"]["addressSpace"]["addressPrefixes"]]
-    subnet = build_subnet(req.sim, vnet["id"], vnet["name"], vnet["location"], request, networks, old)
-    siblings = [item for item in vnet["properties"]["subnets"] if item["name"].lower() != subnet["name"].lower()]
+    subnet = build_subnet(sim, vnet["id"], vnet["name"], vnet["location"], dict(request, name=name), networks, old)
+    siblings = [item for item in vnet["properties"]["subnets"] if item["name"].lower() != name.lower()]
     check_no_overlap(vnet["name"], siblings + [subnet])
-    subnet["properties"]["provisioningState"] = "Updating"
-    if old is not None:
-        old.clear()
-        old.update(subnet)
-        subnet = old
-    else:
-        vnet["properties"]["subnets"].append(subnet)
-    vnet["etag"] = subnet["etag"]
-    req.sim.store.touch()
-    op = network_lro.start(req, "network.subnet_put", subnet["id"], "network.create", vnet["location"])
-    return Reply(200 if old is not None else 201, render_subnet(req.sim, subnet), network_lro.headers(req, op))
+    return subnet
 
 
-def delete_subnet(req):
-    vnet = _vnet_or_404(req)
-    _, subnet = find_subnet(req.sim, _subnet_id(vnet, req))
-    if subnet is None:
-        return Reply(204)
-    users = ip_configs_using(req.sim, "subnet", subnet["id"])
+def check_subnet_delete(sim, subnet):
+    users = ip_configs_using(sim, "subnet", subnet["id"])
     if users:
         raise subnet_in_use_error(subnet["name"], users)
-    subnet["properties"]["provisioningState"] = "Deleting"
-    req.sim.store.touch()
-    op = network_lro.start(req, "network.subnet_delete", subnet["id"], "network.delete", vnet["location"])
-    return Reply(202, None, network_lro.headers(req, op, location=True))
 
 
-def finish_subnet_put(sim, op):
-    _, subnet = find_subnet(sim, op.args["id"])
-    if subnet is not None:
-        subnet["properties"]["provisioningState"] = "Succeeded" if op.status == "Succeeded" else "Failed"
-
-
-def finish_subnet_delete(sim, op):
-    vnet, subnet = find_subnet(sim, op.args["id"])
-    if subnet is None:
-        return
-    if op.status != "Succeeded":
-        subnet["properties"]["provisioningState"] = "Failed"
-        return
-    vnet["properties"]["subnets"] = [item for item in vnet["properties"]["subnets"] if item is not subnet]
-    vnet["etag"] = new_etag()
+SUBNETS = InlineChild(parent=VNETS, key="subnets", param="subnetName", build=build_subnet_child,
+                      check_delete=check_subnet_delete, render=render_subnet)
 
 
 def register(sim):
     register_type(sim, VNETS)
-    item = VNETS.item_template + "/subnets/{subnetName}"
-    sim.router.add("GET", VNETS.item_template + "/subnets", list_subnets)
-    sim.router.add("GET", item, get_subnet)
-    sim.router.add("PUT", item, put_subnet)
-    sim.router.add("DELETE", item, delete_subnet)
-    sim.ops.register_finisher("network.subnet_put", finish_subnet_put)
-    sim.ops.register_finisher("network.subnet_delete", finish_subnet_delete)
+    register_child(sim, SUBNETS)

@@ -23,7 +23,8 @@ ACTIONS = {
 
 
 def _not_allowed(vm, operation, reason):
-    return operation_not_allowed(f"Operation '{operation}' is not allowed on VM '{vm['name']}' since the VM is {reason}.")
+    return operation_not_allowed(
+        f"Operation '{operation}' is not allowed on VM '{vm['name']}' since the VM is {reason}.")
 
 
 def _power_action(action):
@@ -127,7 +128,8 @@ def _run_command_result(vm, stdout, stderr):
             {"code": "ComponentStatus/StdErr/succeeded", "level": "Info", "displayStatus": "Provisioning succeeded",
              "message": stderr},
         ]}
-    return {"value": [{"code": "ProvisioningState/succeeded", "level": "Info", "displayStatus": "Provisioning succeeded",
+    return {"value": [{"code": "ProvisioningState/succeeded", "level": "Info",
+                       "displayStatus": "Provisioning succeeded",
                        "message": f"Enable succeeded: \n[stdout]\n{stdout}\n[stderr]\n{stderr}\n"}]}
 
 

@@ -81,9 +81,9 @@ def from_marketplace(sim, location, reference):
 
 def platform_image_not_found(publisher, offer, sku, version):
     return ArmError(404, "PlatformImageNotFound",
-                    f"The platform image '{publisher}:{offer}:{sku}:{version}' is not available. Verify that all fields "
-                    "in the storage profile are correct. For more details about storage profile information, please "
-                    "refer to https://aka.ms/storageprofile", target="imageReference")
+                    f"The platform image '{publisher}:{offer}:{sku}:{version}' is not available. Verify that all "
+                    "fields in the storage profile are correct. For more details about storage profile information, "
+                    "please refer to https://aka.ms/storageprofile", target="imageReference")
 
 
 def from_image_id(sim, image_id, location):

@@ -81,10 +81,11 @@ def os_source(sim, target, storage):
         os_type = os_disk.get("osType") or disk["properties"].get("osType")
         if not os_type:
             raise missing_property("osDisk.osType")
+        props = disk["properties"]
         return ImageSource(kind="disk", os_type=os_type, os_state="Specialized",
-                           hyper_v_generation=disk["properties"].get("hyperVGeneration") or "V1",
-                           architecture=(disk["properties"].get("supportedCapabilities") or {}).get("architecture", "x64"),
-                           size_gb=int(disk["properties"].get("diskSizeGB") or 30), image_id=disk["id"])
+                           hyper_v_generation=props.get("hyperVGeneration") or "V1",
+                           architecture=(props.get("supportedCapabilities") or {}).get("architecture", "x64"),
+                           size_gb=int(props.get("diskSizeGB") or 30), image_id=disk["id"])
     if option != "fromimage":
         raise invalid_parameter(f"The value '{os_disk.get('createOption')}' of parameter 'osDisk.createOption' is not "
                                 "valid. Use FromImage or Attach.", target="osDisk.createOption")
@@ -102,8 +103,8 @@ def os_source(sim, target, storage):
                 raise missing_property(f"imageReference.{key}")
         source = vm_image_source.from_marketplace(sim, target.location, reference)
     if vhd and (source.kind != "marketplace" or source.disallows_unmanaged):
-        raise invalid_parameter("The image cannot be used to create a virtual machine with unmanaged disks. Use managed "
-                                "disks (remove osDisk.vhd) instead.", target="osDisk.vhd")
+        raise invalid_parameter("The image cannot be used to create a virtual machine with unmanaged disks. Use "
+                                "managed disks (remove osDisk.vhd) instead.", target="osDisk.vhd")
     return source
 
 
@@ -125,8 +126,8 @@ def plan_os_disk(sim, target, storage, source, security_type=None):
     size = os_disk.get("diskSizeGB")
     if size is not None and size < source.size_gb:
         raise invalid_parameter(f"The specified disk size {size} GB is smaller than the size of the corresponding disk "
-                                f"in the VM image: {source.size_gb} GB. This is not allowed. Please choose equal or greater "
-                                "size or do not specify an explicit size.", target="osDisk.diskSizeGB")
+                                f"in the VM image: {source.size_gb} GB. This is not allowed. Please choose equal or "
+                                "greater size or do not specify an explicit size.", target="osDisk.diskSizeGB")
     os_disk["diskSizeGB"] = size = int(size or source.size_gb)
     if (os_disk.get("vhd") or {}).get("uri"):
         os_disk.setdefault("name", f"{target.name}_OsDisk_1_{uuid.uuid4().hex}")
@@ -145,7 +146,8 @@ def plan_os_disk(sim, target, storage, source, security_type=None):
         disk_id = _disk_id(target, name)
         if sim.store.get(disk_id) is not None:
             raise ArmError(409, "ConflictingUserInput", f"Disk {name} already exists in resource group "
-                           f"{target.resource_group.upper()}. Only CreateOption.Attach is supported.", target="osDisk.name")
+                           f"{target.resource_group.upper()}. Only CreateOption.Attach is supported.",
+                           target="osDisk.name")
         disk_rules.check_size(sku, size)
         reference_key = "galleryImageReference" if source.kind == "gallery" else "imageReference"
         plan.new_disks.append(compute_disk.new_disk(
@@ -220,7 +222,8 @@ def _new_data_disk(sim, target, plan, entry):
         disk_rules.check_size(sku, entry["diskSizeGB"])
         _check_premium(target, sku, name)
         plan.new_disks.append(compute_disk.new_disk(disk_id=disk_id, location=target.location, sku=sku,
-                                                    size_gb=entry["diskSizeGB"], creation_data={"createOption": "Empty"}))
+                                                    size_gb=entry["diskSizeGB"],
+                                                    creation_data={"createOption": "Empty"}))
         managed.update({"id": disk_id, "storageAccountType": sku})
         return entry
     if option == "attach":

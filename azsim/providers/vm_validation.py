@@ -24,8 +24,8 @@ SECURE_TYPES = ("trustedlaunch", "confidentialvm")
 
 def check_vm_name(name):
     if len(name) > 64 or not re.match(VM_NAME_RULE, name):
-        raise invalid_parameter(f"The entity name '{name}' is invalid according to its validation rule: {VM_NAME_RULE}.",
-                                target="vmName")
+        raise invalid_parameter(f"The entity name '{name}' is invalid according to its validation rule: "
+                                f"{VM_NAME_RULE}.", target="vmName")
 
 
 def check_size(props):
@@ -102,10 +102,11 @@ def check_size_fits_image(size, source):
         number = generation[1:]
         other = size.hyper_v_generations[0][1:]
         raise ArmError(400, "BadRequest",
-                       f"The selected VM size '{size.name}' cannot boot Hypervisor Generation '{number}'. If this was a "
-                       "Create operation please check that the Hypervisor Generation of the Image matches the Hypervisor "
-                       "Generation of the selected VM Size. If this was an Update operation please select a Hypervisor "
-                       f"Generation '{other}' VM Size. For more information, see https://aka.ms/azuregen2vm")
+                       f"The selected VM size '{size.name}' cannot boot Hypervisor Generation '{number}'. If this "
+                       "was a Create operation please check that the Hypervisor Generation of the Image matches the "
+                       "Hypervisor Generation of the selected VM Size. If this was an Update operation please select "
+                       f"a Hypervisor Generation '{other}' VM Size. For more information, see "
+                       "https://aka.ms/azuregen2vm")
     if source.architecture.lower() != size.architecture.lower():
         raise ArmError(400, "BadRequest",
                        f"The selected VM size '{size.name}' has architecture '{size.architecture}' but the image has "

@@ -15,18 +15,20 @@ options:
   auth_source:
     description:
       - Where the credentials come from.
-      - V(auto) takes the first that applies, in this order.
-        (1) O(profile) (or E(AZURE_PROFILE)) is set: V(credential_file).
-        (2) O(client_id), O(secret) and O(tenant) are known (options or environment): V(env), a service principal with a secret.
-        (3) O(client_id), O(tenant) and O(federated_token_file) are known: V(workload_identity).
-        (4) C(~/.azure/credentials) exists: V(credential_file) with its C(default) profile.
-        (5) E(IDENTITY_ENDPOINT) or E(MSI_ENDPOINT) is set (App Service, Functions, Arc, Cloud Shell): V(msi).
-        (6) C(az) is on E(PATH): V(cli), the account of C(az login).
+      - >-
+        V(auto) takes the first source that applies, in this order.
+        (1) V(credential_file) when O(profile) (or E(AZURE_PROFILE)) is set.
+        (2) V(env), a service principal with a secret, when O(client_id), O(secret) and O(tenant) are known
+        (as options or environment variables).
+        (3) V(workload_identity) when O(client_id), O(tenant) and O(federated_token_file) are known.
+        (4) V(credential_file) with its C(default) profile when C(~/.azure/credentials) exists.
+        (5) V(msi) when E(IDENTITY_ENDPOINT) or E(MSI_ENDPOINT) is set (App Service, Functions, Arc, Cloud Shell).
+        (6) V(cli), the account of C(az login), when C(az) is on E(PATH).
         (7) Otherwise V(msi) through the VM's instance metadata service (IMDS).
       - V(env) uses O(client_id), O(secret) and O(tenant) (or, without a secret, O(federated_token_file))
         from the options or the environment variables listed with them.
       - V(credential_file) reads the O(profile) section of C(~/.azure/credentials), the file format of
-        P(azure.azcollection.azure_rm_resourcegroup#module). Options set on the task override the profile's values.
+        the C(azure.azcollection) collection. Options set on the task override the profile's values.
       - V(cli) uses the account of C(az login) (C(AzureCliCredential)); without O(subscription_id) the default
         subscription of C(az account set) is used.
       - V(msi) uses a managed identity; O(client_id) selects a user-assigned identity.

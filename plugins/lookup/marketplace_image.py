@@ -20,7 +20,7 @@ description:
     every host and task sees the same concrete version and ARM is asked once per image.
   - Several terms are resolved concurrently.
 author:
-  - goldenimage.azure contributors
+  - goldenimage.azure contributors (@goldenimage)
 options:
   _terms:
     description: Image URNs (or dicts or resource ids) to resolve.
@@ -207,4 +207,3 @@ class LookupModule(LookupBase):
         if field:
             return [_pick(details, field) for details in results]
         return results
-

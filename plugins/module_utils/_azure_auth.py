@@ -310,7 +310,7 @@ def _missing(settings, names, source):
 
 def _new_credential(settings, cloud):
     try:
-        import azure.identity as identity
+        from azure import identity
     except ImportError:
         raise AzureError("the azure-identity Python package is required (pip install -r requirements.txt of "
                          "goldenimage.azure)", code="MissingDependency") from None

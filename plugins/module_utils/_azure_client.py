@@ -21,7 +21,6 @@ from urllib.parse import quote
 from ansible.module_utils.common.dict_transformations import _camel_to_snake
 
 from ansible_collections.goldenimage.azure.plugins.module_utils._azure_auth import (  # noqa: F401  # re-exported
-    AUTH_SOURCES,
     AZURE_AUTH_SPEC,
     build_credential,
     resolve_auth,
@@ -30,7 +29,6 @@ from ansible_collections.goldenimage.azure.plugins.module_utils._azure_auth impo
 from ansible_collections.goldenimage.azure.plugins.module_utils._azure_errors import (  # noqa: F401  # re-exported
     AzureError,
     azure_call,
-    from_sdk,
 )
 from ansible_collections.goldenimage.azure.plugins.module_utils._azure_waits import (  # noqa: F401  # re-exported
     retry_action,

@@ -41,8 +41,8 @@ def _missing_parent(client, sub, rg, operation):
     """Raise a clear error when the resource group itself does not exist (suggesting close names)."""
     group = arm_get(client, _group_path(sub, rg), GROUPS_API, "get resource group %s" % rg, missing_ok=True)
     if group is None:
-        names = [item.get("name") for item in arm_list(client, "/subscriptions/%s/resourcegroups" % sub, GROUPS_API,
-                                                        "list resource groups") if item.get("name")]
+        groups = arm_list(client, "/subscriptions/%s/resourcegroups" % sub, GROUPS_API, "list resource groups")
+        names = [item.get("name") for item in groups if item.get("name")]
         raise AzureError("Resource group '%s' does not exist. %s" % (rg, _suggestion("resource groups", rg, names)),
                          status_code=404, code="ResourceGroupNotFound", operation=operation)
 

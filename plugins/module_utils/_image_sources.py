@@ -147,10 +147,10 @@ class Resolver:
         from ansible_collections.goldenimage.azure.plugins.module_utils import _custom_images
 
         if kind == "managed_image":
-            return _custom_images.resolve_managed_image(self.client, sub, parsed["resource_group"], parsed["name"], self.location,
-                                         parsed["requested"])
-        return _custom_images.resolve_gallery_image(self.client, sub, parsed["resource_group"], parsed["gallery"], parsed["name"],
-                                     parsed["version"], self.location, parsed["requested"])
+            return _custom_images.resolve_managed_image(self.client, sub, parsed["resource_group"], parsed["name"],
+                                                        self.location, parsed["requested"])
+        return _custom_images.resolve_gallery_image(self.client, sub, parsed["resource_group"], parsed["gallery"],
+                                                    parsed["name"], parsed["version"], self.location, parsed["requested"])
 
     def resolve_many(self, specs):
         """Resolve every spec; returns the details in input order or raises one AzureError naming each failure.

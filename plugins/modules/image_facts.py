@@ -26,7 +26,7 @@ description:
     a message that names the wrong value and lists the closest existing names.
   - Read-only; RV(changed) is always V(false).
 author:
-  - goldenimage.azure contributors
+  - goldenimage.azure contributors (@goldenimage)
 options:
   location:
     description:

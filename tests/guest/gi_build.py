@@ -67,17 +67,18 @@ def guests(sim, count, prefix="gi"):
                 stop_guest(guest.name, workdir=guest.workdir)
 
 
-def prepare_outputs(resources, compute=None, gallery=None):
+def prepare_outputs(resources, compute=None, gallery=None, definitions=()):
     """The output resource group (the playbook does not create it, as Packer does not); optionally a gallery
-    and image definition created beforehand, so that a failed build has nothing of its own to leave there."""
+    and image definitions created beforehand (concurrent builds then share them without racing to create them)."""
     resources.resource_groups.create_or_update(OUTPUT_RG, {"location": "westeurope"})
     if compute is not None and gallery:
-        compute.galleries.begin_create_or_update(OUTPUT_RG, gallery["name"], {"location": "westeurope"}).result()
-        compute.gallery_images.begin_create_or_update(OUTPUT_RG, gallery["name"], gallery["image"], {
-            "location": "westeurope",
-            "properties": {"osType": "Linux", "osState": "Generalized", "hyperVGeneration": "V2",
-                           "identifier": {"publisher": "contoso", "offer": "ubuntu-2404", "sku": gallery["image"]}},
-        }).result()
+        compute.galleries.begin_create_or_update(OUTPUT_RG, gallery, {"location": "westeurope"}).result()
+        for name in definitions:
+            compute.gallery_images.begin_create_or_update(OUTPUT_RG, gallery, name, {
+                "location": "westeurope",
+                "properties": {"osType": "Linux", "osState": "Generalized", "hyperVGeneration": "V2",
+                               "identifier": {"publisher": "contoso", "offer": "ubuntu-2404", "sku": name}},
+            }).result()
 
 
 def image_definition(name="ubuntu-2404-gen2", managed_image=True, gallery=True, create_definition=True,
@@ -85,6 +86,7 @@ def image_definition(name="ubuntu-2404-gen2", managed_image=True, gallery=True, 
     build = {
         "name": name,
         "base_image": "Canonical:ubuntu-24_04-lts:server:latest",
+        "location": "westeurope",
         "os_type": "linux",
         "vm_size": "Standard_D2s_v5",
     }

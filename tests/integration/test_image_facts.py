@@ -244,3 +244,21 @@ def test_examples_run(play):
     summary = browsed.task("Summary")["result"]["msg"]
     assert summary["publishers"] == ["MicrosoftWindowsServer", "RedHat"]
     assert summary["newest_versions"][0] == "24.04.202411200"
+
+
+def test_example_inventory_pins_once(play, fresh_sim):
+    import os
+
+    from tests.harness import ROOT
+
+    folder = os.path.join(ROOT, "examples", "image_facts")
+    since = fresh_sim.admin.last_seq()
+    run = play(os.path.join(folder, "show-pinned.yml"), inventory=os.path.join(folder, "inventory"))
+    assert run.rc == 0, run.stdout + run.stderr
+    shown = {item["host"]: item["result"]["msg"] for item in run.results if item["task"] == "Base image of this host"}
+    assert shown == {
+        "builder-linux-1": "builder-linux-1: Canonical:ubuntu-24_04-lts:server:24.04.202411200 (V2)",
+        "builder-linux-2": "builder-linux-2: Canonical:ubuntu-24_04-lts:server:24.04.202411200 (V2)",
+    }
+    # forks may resolve concurrently before the run cache is filled: at most one resolution per host
+    assert len(arm_requests(fresh_sim, since)) <= 4

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib.util
 
+import pytest
+
 RG = "rg-gallery"
 LOCATION = "eastus"
 GALLERY = "golden_images.v1"
@@ -19,12 +21,20 @@ def make_group(resources, name=RG):
 
 
 def make_gallery(compute, name=GALLERY):
-    return compute.galleries.begin_create_or_update(RG, name, {"location": LOCATION, "properties": {
-        "description": "Golden images"}}).result()
+    return compute.galleries.begin_create_or_update(
+        RG, name, {"location": LOCATION, "properties": {"description": "Golden images"}}
+    ).result()
 
 
-def make_definition(compute, name="ubuntu-2404", generation="V2", os_state="Generalized", security=None, gallery=GALLERY,
-                    identifier=None):
+def make_definition(
+    compute,
+    name="ubuntu-2404",
+    generation="V2",
+    os_state="Generalized",
+    security=None,
+    gallery=GALLERY,
+    identifier=None,
+):
     props = {
         "osType": "Linux",
         "osState": os_state,
@@ -33,26 +43,45 @@ def make_definition(compute, name="ubuntu-2404", generation="V2", os_state="Gene
     }
     if security:
         props["features"] = [{"name": "SecurityType", "value": security}]
-    return compute.gallery_images.begin_create_or_update(RG, gallery, name, {"location": LOCATION,
-                                                                             "properties": props}).result()
+    return compute.gallery_images.begin_create_or_update(
+        RG, gallery, name, {"location": LOCATION, "properties": props}
+    ).result()
 
 
 def make_managed_image(compute, fresh_sim, name="img-ubuntu", generation="V2", os_state="Generalized"):
-    """A managed image from a VHD through the real SDK, or stored directly when the images provider is absent."""
-    if provider_present("compute_image"):
-        return compute.images.begin_create_or_update(RG, name, {"location": LOCATION, "properties": {
-            "hyperVGeneration": generation,
-            "storageProfile": {"osDisk": {"osType": "Linux", "osState": os_state, "blobUri": VHD, "diskSizeGB": 64,
-                                          "caching": "ReadWrite"}}}}).result().id
-    rid = f"/subscriptions/{fresh_sim.subscription_id}/resourceGroups/{RG}/providers/Microsoft.Compute/images/{name}"
-    fresh_sim.admin.post("resources", {"id": rid, "name": name, "type": "Microsoft.Compute/images", "location": LOCATION,
-                                       "properties": {"hyperVGeneration": generation, "provisioningState": "Succeeded",
-                                                      "storageProfile": {"osDisk": {"osType": "Linux", "osState": os_state,
-                                                                                    "blobUri": VHD, "diskSizeGB": 64}}}})
-    return rid
+    """A managed image from a VHD, created through the real SDK (skips when the images provider is absent)."""
+    if not provider_present("compute_image"):
+        pytest.skip("needs the managed images provider")
+    return (
+        compute.images.begin_create_or_update(
+            RG,
+            name,
+            {
+                "location": LOCATION,
+                "properties": {
+                    "hyperVGeneration": generation,
+                    "storageProfile": {
+                        "osDisk": {
+                            "osType": "Linux",
+                            "osState": os_state,
+                            "blobUri": VHD,
+                            "diskSizeGB": 64,
+                            "caching": "ReadWrite",
+                        }
+                    },
+                },
+            },
+        )
+        .result()
+        .id
+    )
 
 
 def version_body(source_id, regions=(LOCATION,), **profile):
-    return {"location": LOCATION, "properties": {
-        "publishingProfile": {"targetRegions": [{"name": region} for region in regions], **profile},
-        "storageProfile": {"source": {"id": source_id}}}}
+    return {
+        "location": LOCATION,
+        "properties": {
+            "publishingProfile": {"targetRegions": [{"name": region} for region in regions], **profile},
+            "storageProfile": {"source": {"id": source_id}},
+        },
+    }

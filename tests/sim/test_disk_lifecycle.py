@@ -3,7 +3,7 @@
 import pytest
 from azure.core.exceptions import HttpResponseError, ResourceExistsError
 
-from tests.sim.test_vm_helpers import LOCATION, changed_settings, make_group, stored
+from tests.sim.test_vm_helpers import LOCATION, changed_settings, make_group, require_marketplace, stored
 
 RG = "rg-disk"
 
@@ -63,9 +63,9 @@ def test_empty_disk_needs_a_size(compute, group):
 def test_ultra_disk_only_empty(compute, group):
     source = create(compute, "d1", size=64)
     with pytest.raises(HttpResponseError) as raised:
-        compute.disks.begin_create_or_update(RG, "d2", {"location": LOCATION, "sku": {"name": "UltraSSD_LRS"},
-                                                        "properties": {"creationData": {
-                                                            "createOption": "Copy", "sourceResourceId": source.id}}}).result()
+        compute.disks.begin_create_or_update(RG, "d2", {
+            "location": LOCATION, "sku": {"name": "UltraSSD_LRS"},
+            "properties": {"creationData": {"createOption": "Copy", "sourceResourceId": source.id}}}).result()
     assert raised.value.error.message == "The 'UltraSSD_LRS' SKU is only supported for empty disks."
 
 
@@ -119,3 +119,46 @@ def test_delete_unattached_disk(compute, group, fresh_sim):
     compute.disks.begin_delete(RG, "d1").result()
     assert statuses_of(fresh_sim, "DELETE", seq) == [202]
     assert fresh_sim.admin.resources("Microsoft.Compute/disks") == []
+
+
+def test_from_a_marketplace_image(compute, group):
+    require_marketplace(compute)
+    image = compute.virtual_machine_images.get(LOCATION, "Canonical", "0001-com-ubuntu-server-jammy",
+                                               "22_04-lts-gen2", "22.04.202411190")
+    disk = compute.disks.begin_create_or_update(RG, "os", {"location": LOCATION, "sku": {"name": "Premium_LRS"},
+                                                           "properties": {"creationData": {
+                                                               "createOption": "FromImage",
+                                                               "imageReference": {"id": image.id}}}}).result()
+    assert (disk.os_type, disk.hyper_v_generation, disk.disk_size_gb, disk.tier) == ("Linux", "V2", 30, "P4")
+
+
+def test_second_update_while_one_runs_is_refused(compute, group, fresh_sim):
+    create(compute, "d1", size=128)
+    fresh_sim.admin.settings(time_scale=1.0)
+    compute.disks.begin_update(RG, "d1", {"properties": {"tier": "P30"}}, polling=False).result()
+    with pytest.raises(ResourceExistsError) as raised:
+        compute.disks.begin_update(RG, "d1", {"properties": {"tier": "P40"}}, polling=False).result()
+    assert "another operation is in progress" in raised.value.error.message
+
+
+def test_put_of_the_disk_as_read_changes_only_what_differs(compute, group, fresh_sim):
+    disk = create(compute, "d1", size=128)
+    disk.tags = {"owner": "images"}
+    seq = fresh_sim.admin.last_seq()
+    again = compute.disks.begin_create_or_update(RG, "d1", disk).result()
+    assert (again.tags, again.tier, again.disk_iops_read_write) == ({"owner": "images"}, "P10", 500)
+    assert statuses_of(fresh_sim, "PUT", seq) == [200]
+
+
+def test_copy_from_a_snapshot(compute, group, fresh_sim):
+    source = create(compute, "d1", size=64)
+    try:
+        snapshot = compute.snapshots.begin_create_or_update(RG, "s1", {"location": LOCATION, "properties": {
+            "creationData": {"createOption": "Copy", "sourceResourceId": source.id}}}).result()
+    except HttpResponseError:
+        pytest.skip("the snapshot provider is not available in this simulator")
+    disk = compute.disks.begin_create_or_update(RG, "d2", {"location": LOCATION, "sku": {"name": "Premium_LRS"},
+                                                           "properties": {"diskSizeGB": 128, "creationData": {
+                                                               "createOption": "Copy",
+                                                               "sourceResourceId": snapshot.id}}}).result()
+    assert (disk.disk_size_gb, disk.tier) == (128, "P10")

@@ -53,19 +53,50 @@ def test_gallery_in_missing_group(compute, fresh_sim):
 
 
 def test_definition_defaults_and_immutables(compute, gallery, fresh_sim):
-    definition = compute.gallery_images.begin_create_or_update(RG, GALLERY, "plain", {"location": LOCATION, "properties": {
-        "osType": "linux", "osState": "Generalized",
-        "identifier": {"publisher": "contoso", "offer": "golden", "sku": "plain"}}}).result()
+    definition = compute.gallery_images.begin_create_or_update(
+        RG,
+        GALLERY,
+        "plain",
+        {
+            "location": LOCATION,
+            "properties": {
+                "osType": "linux",
+                "osState": "Generalized",
+                "identifier": {"publisher": "contoso", "offer": "golden", "sku": "plain"},
+            },
+        },
+    ).result()
     assert definition.hyper_v_generation == "V1" and definition.architecture == "x64"
     assert definition.os_type == "Linux"
     with pytest.raises(ResourceExistsError) as info:
-        compute.gallery_images.begin_create_or_update(RG, GALLERY, "plain", {"location": LOCATION, "properties": {
-            "osType": "Linux", "osState": "Specialized",
-            "identifier": {"publisher": "contoso", "offer": "golden", "sku": "plain"}}})
+        compute.gallery_images.begin_create_or_update(
+            RG,
+            GALLERY,
+            "plain",
+            {
+                "location": LOCATION,
+                "properties": {
+                    "osType": "Linux",
+                    "osState": "Specialized",
+                    "identifier": {"publisher": "contoso", "offer": "golden", "sku": "plain"},
+                },
+            },
+        )
     assert info.value.error.code == "PropertyChangeNotAllowed" and info.value.error.target == "osState"
-    updated = compute.gallery_images.begin_update(RG, GALLERY, "plain", {"properties": {
-        "osType": "Linux", "osState": "Generalized", "identifier": {"publisher": "contoso", "offer": "golden", "sku": "plain"},
-        "description": "Ubuntu golden image", "endOfLifeDate": "2030-01-01T00:00:00+00:00"}}).result()
+    updated = compute.gallery_images.begin_update(
+        RG,
+        GALLERY,
+        "plain",
+        {
+            "properties": {
+                "osType": "Linux",
+                "osState": "Generalized",
+                "identifier": {"publisher": "contoso", "offer": "golden", "sku": "plain"},
+                "description": "Ubuntu golden image",
+                "endOfLifeDate": "2030-01-01T00:00:00+00:00",
+            }
+        },
+    ).result()
     assert updated.description == "Ubuntu golden image"
     assert fresh_sim.admin.resource(definition.id)["properties"]["endOfLifeDate"].startswith("2030-01-01")
 
@@ -82,9 +113,21 @@ def test_definition_security_and_arm64_need_gen2(compute, gallery):
         make_definition(compute, "tl-gen1", generation="V1", security="TrustedLaunch")
     assert info.value.status_code == 400
     with pytest.raises(HttpResponseError):
-        compute.gallery_images.begin_create_or_update(RG, GALLERY, "arm", {"location": LOCATION, "properties": {
-            "osType": "Linux", "osState": "Generalized", "architecture": "Arm64", "hyperVGeneration": "V1",
-            "identifier": {"publisher": "contoso", "offer": "golden", "sku": "arm"}}})
+        compute.gallery_images.begin_create_or_update(
+            RG,
+            GALLERY,
+            "arm",
+            {
+                "location": LOCATION,
+                "properties": {
+                    "osType": "Linux",
+                    "osState": "Generalized",
+                    "architecture": "Arm64",
+                    "hyperVGeneration": "V1",
+                    "identifier": {"publisher": "contoso", "offer": "golden", "sku": "arm"},
+                },
+            },
+        )
 
 
 def test_definition_needs_parent_gallery(compute, resources, fresh_sim):
@@ -108,10 +151,33 @@ def test_nested_resources_block_delete(compute, gallery, fresh_sim):
 
 def test_failed_gallery_create_via_fault(compute, resources, fresh_sim):
     make_group(resources)
-    fresh_sim.admin.faults([{"method": "PUT", "path": "/galleries/broken$", "action": "fail_operation",
-                             "code": "InternalOperationError", "message": "Gallery creation failed (injected)."}])
+    fresh_sim.admin.faults(
+        [
+            {
+                "method": "PUT",
+                "path": "/galleries/broken$",
+                "action": "fail_operation",
+                "code": "InternalOperationError",
+                "message": "Gallery creation failed (injected).",
+            }
+        ]
+    )
     with pytest.raises(HttpResponseError) as info:
         compute.galleries.begin_create_or_update(RG, "broken", {"location": LOCATION}).result()
     assert info.value.error.code == "InternalOperationError"
     stored = [item for item in fresh_sim.admin.resources("Microsoft.Compute/galleries")]
     assert stored[0]["properties"]["provisioningState"] == "Failed"
+
+
+def test_permissions_select_and_paged_lists(compute, gallery, fresh_sim):
+    assert compute.galleries.get(RG, GALLERY, select="Permissions").sharing_profile.permissions == "Private"
+    assert compute.galleries.get(RG, GALLERY).sharing_profile is None
+    for index in range(3):
+        make_definition(compute, f"image-{index}")
+    page_size = fresh_sim.admin.settings().get("page_size", 100)
+    fresh_sim.admin.settings(page_size=2)
+    try:
+        names = [item.name for item in compute.gallery_images.list_by_gallery(RG, GALLERY)]
+    finally:
+        fresh_sim.admin.settings(page_size=page_size)
+    assert names == ["image-0", "image-1", "image-2"]

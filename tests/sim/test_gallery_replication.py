@@ -4,8 +4,15 @@ import pytest
 from azure.core.exceptions import HttpResponseError
 
 from azsim.core.settings import DEFAULT_DURATIONS
-from tests.sim.gallery_helpers import (GALLERY, RG, make_definition, make_gallery, make_group, make_managed_image,
-                                       version_body)
+from tests.sim.gallery_helpers import (
+    GALLERY,
+    RG,
+    make_definition,
+    make_gallery,
+    make_group,
+    make_managed_image,
+    version_body,
+)
 
 DEFINITION = "ubuntu-2404"
 REGIONS = ("eastus", "westus3", "westeurope")
@@ -17,7 +24,9 @@ def definition(compute, resources, fresh_sim):
     make_gallery(compute)
     make_definition(compute, DEFINITION)
     yield
-    fresh_sim.admin.settings(durations={"gallery_image_version.create": DEFAULT_DURATIONS["gallery_image_version.create"]})
+    fresh_sim.admin.settings(
+        durations={"gallery_image_version.create": DEFAULT_DURATIONS["gallery_image_version.create"]}
+    )
 
 
 def slow_replication(sim):
@@ -33,8 +42,9 @@ def replication(compute, name="1.0.0"):
 def test_replication_progresses_then_completes(compute, fresh_sim, definition):
     image_id = make_managed_image(compute, fresh_sim)
     slow_replication(fresh_sim)
-    poller = compute.gallery_image_versions.begin_create_or_update(RG, GALLERY, DEFINITION, "1.0.0",
-                                                                   version_body(image_id, regions=REGIONS))
+    poller = compute.gallery_image_versions.begin_create_or_update(
+        RG, GALLERY, DEFINITION, "1.0.0", version_body(image_id, regions=REGIONS)
+    )
     state, status = replication(compute)
     assert state == "Creating"
     assert status.aggregated_state == "InProgress"
@@ -56,19 +66,30 @@ def test_replication_progresses_then_completes(compute, fresh_sim, definition):
 
 def test_status_only_with_expand(compute, fresh_sim, definition):
     image_id = make_managed_image(compute, fresh_sim)
-    version = compute.gallery_image_versions.begin_create_or_update(RG, GALLERY, DEFINITION, "1.0.0",
-                                                                    version_body(image_id)).result()
+    version = compute.gallery_image_versions.begin_create_or_update(
+        RG, GALLERY, DEFINITION, "1.0.0", version_body(image_id)
+    ).result()
     assert version.replication_status is None
     assert "replicationStatus" not in fresh_sim.admin.resource(version.id)["properties"]
 
 
 def test_injected_failure_fails_one_region(compute, fresh_sim, definition):
     image_id = make_managed_image(compute, fresh_sim)
-    fresh_sim.admin.faults([{"method": "PUT", "path": "/versions/1\\.0\\.0$", "action": "fail_operation",
-                             "code": "ReplicationFailed", "message": "Replication to region 'West Europe' failed."}])
+    fresh_sim.admin.faults(
+        [
+            {
+                "method": "PUT",
+                "path": "/versions/1\\.0\\.0$",
+                "action": "fail_operation",
+                "code": "ReplicationFailed",
+                "message": "Replication to region 'West Europe' failed.",
+            }
+        ]
+    )
     with pytest.raises(HttpResponseError) as info:
-        compute.gallery_image_versions.begin_create_or_update(RG, GALLERY, DEFINITION, "1.0.0",
-                                                              version_body(image_id, regions=REGIONS)).result()
+        compute.gallery_image_versions.begin_create_or_update(
+            RG, GALLERY, DEFINITION, "1.0.0", version_body(image_id, regions=REGIONS)
+        ).result()
     assert info.value.error.code == "ReplicationFailed"
     state, status = replication(compute)
     assert state == "Failed" and status.aggregated_state == "Failed"
@@ -81,10 +102,19 @@ def test_injected_failure_fails_one_region(compute, fresh_sim, definition):
 def test_failing_region_stalls_while_others_finish(compute, fresh_sim, definition):
     image_id = make_managed_image(compute, fresh_sim)
     slow_replication(fresh_sim)
-    fresh_sim.admin.faults([{"method": "PUT", "path": "/versions/1\\.0\\.0$", "action": "fail_operation",
-                             "message": "Replication to region 'West Europe' failed."}])
-    poller = compute.gallery_image_versions.begin_create_or_update(RG, GALLERY, DEFINITION, "1.0.0",
-                                                                   version_body(image_id, regions=REGIONS))
+    fresh_sim.admin.faults(
+        [
+            {
+                "method": "PUT",
+                "path": "/versions/1\\.0\\.0$",
+                "action": "fail_operation",
+                "message": "Replication to region 'West Europe' failed.",
+            }
+        ]
+    )
+    poller = compute.gallery_image_versions.begin_create_or_update(
+        RG, GALLERY, DEFINITION, "1.0.0", version_body(image_id, regions=REGIONS)
+    )
     _, status = replication(compute)
     assert status.aggregated_state == "InProgress"
     with pytest.raises(HttpResponseError):
@@ -97,14 +127,33 @@ def test_failing_region_stalls_while_others_finish(compute, fresh_sim, definitio
 
 def test_added_region_replicates(compute, fresh_sim, definition):
     image_id = make_managed_image(compute, fresh_sim)
-    compute.gallery_image_versions.begin_create_or_update(RG, GALLERY, DEFINITION, "1.0.0", version_body(image_id)).result()
+    compute.gallery_image_versions.begin_create_or_update(
+        RG, GALLERY, DEFINITION, "1.0.0", version_body(image_id)
+    ).result()
     slow_replication(fresh_sim)
-    poller = compute.gallery_image_versions.begin_update(RG, GALLERY, DEFINITION, "1.0.0", {"properties": {
-        "publishingProfile": {"targetRegions": [{"name": "eastus"}, {"name": "northeurope"}]}}})
+    poller = compute.gallery_image_versions.begin_update(
+        RG,
+        GALLERY,
+        DEFINITION,
+        "1.0.0",
+        {"properties": {"publishingProfile": {"targetRegions": [{"name": "eastus"}, {"name": "northeurope"}]}}},
+    )
     state, status = replication(compute)
     assert state == "Updating"
     by_region = {item.region: item for item in status.summary}
     assert by_region["East US"].state == "Completed"
     assert by_region["North Europe"].state in ("Replicating", "Completed")
     assert poller.result().provisioning_state == "Succeeded"
+    assert replication(compute)[1].aggregated_state == "Completed"
+
+
+def test_repeated_put_retries_a_failed_region(compute, fresh_sim, definition):
+    image_id = make_managed_image(compute, fresh_sim)
+    fresh_sim.admin.faults([{"method": "PUT", "path": "/versions/1\\.0\\.0$", "action": "fail_operation", "times": 1}])
+    body = version_body(image_id, regions=REGIONS)
+    with pytest.raises(HttpResponseError):
+        compute.gallery_image_versions.begin_create_or_update(RG, GALLERY, DEFINITION, "1.0.0", body).result()
+    assert replication(compute)[0] == "Failed"
+    retried = compute.gallery_image_versions.begin_create_or_update(RG, GALLERY, DEFINITION, "1.0.0", body).result()
+    assert retried.provisioning_state == "Succeeded"
     assert replication(compute)[1].aggregated_state == "Completed"

@@ -3,8 +3,16 @@
 import pytest
 from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceNotFoundError
 
-from tests.sim.gallery_helpers import (GALLERY, LOCATION, RG, make_definition, make_gallery, make_group,
-                                       make_managed_image, version_body)
+from tests.sim.gallery_helpers import (
+    GALLERY,
+    LOCATION,
+    RG,
+    make_definition,
+    make_gallery,
+    make_group,
+    make_managed_image,
+    version_body,
+)
 
 DEFINITION = "ubuntu-2404"
 
@@ -32,7 +40,8 @@ def test_version_from_managed_image(compute, definition, fresh_sim):
     stored = fresh_sim.admin.resource(version.id)
     assert stored["type"] == "Microsoft.Compute/galleries/images/versions"
     assert stored["properties"]["publishingProfile"]["targetRegions"] == [
-        {"name": "East US", "regionalReplicaCount": 1, "storageAccountType": "Standard_LRS", "excludeFromLatest": False}]
+        {"name": "East US", "regionalReplicaCount": 1, "storageAccountType": "Standard_LRS", "excludeFromLatest": False}
+    ]
     assert stored["properties"]["publishingProfile"]["replicaCount"] == 1
     assert compute.gallery_image_versions.get(RG, GALLERY, DEFINITION, "1.0.0").replication_status is None
     listed = compute.gallery_image_versions.list_by_gallery_image(RG, GALLERY, DEFINITION)
@@ -54,8 +63,10 @@ def test_os_state_mismatch(compute, definition, fresh_sim):
     with pytest.raises(HttpResponseError) as info:
         create_version(compute, "1.0.0", version_body(image_id))
     assert info.value.status_code == 400 and info.value.error.code == "BadRequest"
-    assert info.value.error.message == (f"The resource with id '{image_id}' has a different OS state ['Specialized'] than "
-                                        "the parent gallery image OS state ['Generalized'].")
+    assert info.value.error.message == (
+        f"The resource with id '{image_id}' has a different OS state ['Specialized'] than "
+        "the parent gallery image OS state ['Generalized']."
+    )
     assert fresh_sim.admin.resources("Microsoft.Compute/galleries/images/versions") == []
 
 
@@ -81,18 +92,35 @@ def test_source_cannot_change(compute, definition, fresh_sim):
 def test_update_publishing_profile(compute, definition, fresh_sim):
     image_id = make_managed_image(compute, fresh_sim)
     create_version(compute, "1.0.0", version_body(image_id))
-    updated = compute.gallery_image_versions.begin_update(RG, GALLERY, DEFINITION, "1.0.0", {
-        "tags": {"goldenimage-build-id": "b42"},
-        "properties": {"publishingProfile": {
-            "targetRegions": [{"name": "eastus"}, {"name": "West US 3", "regionalReplicaCount": 2,
-                                                   "storageAccountType": "Standard_ZRS"}],
-            "excludeFromLatest": True, "endOfLifeDate": "2031-01-01T00:00:00Z"}}}).result()
+    updated = compute.gallery_image_versions.begin_update(
+        RG,
+        GALLERY,
+        DEFINITION,
+        "1.0.0",
+        {
+            "tags": {"goldenimage-build-id": "b42"},
+            "properties": {
+                "publishingProfile": {
+                    "targetRegions": [
+                        {"name": "eastus"},
+                        {"name": "West US 3", "regionalReplicaCount": 2, "storageAccountType": "Standard_ZRS"},
+                    ],
+                    "excludeFromLatest": True,
+                    "endOfLifeDate": "2031-01-01T00:00:00Z",
+                }
+            },
+        },
+    ).result()
     assert updated.tags == {"goldenimage-build-id": "b42"}
     assert updated.publishing_profile.exclude_from_latest is True
     regions = {item.name: item for item in updated.publishing_profile.target_regions}
     assert set(regions) == {"East US", "West US 3"}
-    assert regions["West US 3"].storage_account_type == "Standard_ZRS" and regions["West US 3"].regional_replica_count == 2
-    status = compute.gallery_image_versions.get(RG, GALLERY, DEFINITION, "1.0.0", expand="ReplicationStatus").replication_status
+    assert (
+        regions["West US 3"].storage_account_type == "Standard_ZRS" and regions["West US 3"].regional_replica_count == 2
+    )
+    status = compute.gallery_image_versions.get(
+        RG, GALLERY, DEFINITION, "1.0.0", expand="ReplicationStatus"
+    ).replication_status
     assert status.aggregated_state == "Completed"
     assert {item.region for item in status.summary} == {"East US", "West US 3"}
 
@@ -108,11 +136,13 @@ def test_version_from_version_and_trusted_launch_supported(compute, definition, 
     image_id = make_managed_image(compute, fresh_sim)
     first = create_version(compute, "1.0.0", version_body(image_id))
     make_definition(compute, "ubuntu-tls", security="TrustedLaunchSupported")
-    copied = compute.gallery_image_versions.begin_create_or_update(RG, GALLERY, "ubuntu-tls", "1.0.0",
-                                                                   version_body(first.id)).result()
+    copied = compute.gallery_image_versions.begin_create_or_update(
+        RG, GALLERY, "ubuntu-tls", "1.0.0", version_body(first.id)
+    ).result()
     assert copied.storage_profile.os_disk_image.size_in_gb == 64
-    from_image = compute.gallery_image_versions.begin_create_or_update(RG, GALLERY, "ubuntu-tls", "1.0.1",
-                                                                       version_body(image_id)).result()
+    from_image = compute.gallery_image_versions.begin_create_or_update(
+        RG, GALLERY, "ubuntu-tls", "1.0.1", version_body(image_id)
+    ).result()
     assert from_image.provisioning_state == "Succeeded"
 
 
@@ -126,10 +156,22 @@ def test_missing_parent_and_source(compute, definition, fresh_sim):
 
 
 def test_vhd_source(compute, definition, fresh_sim):
-    version = create_version(compute, "2.0.0", {"location": LOCATION, "properties": {"storageProfile": {"osDiskImage": {
-        "hostCaching": "ReadOnly",
-        "source": {"uri": "https://goldenstore01.blob.core.windows.net/vhds/os.vhd",
-                   "storageAccountId": f"/subscriptions/{fresh_sim.subscription_id}/resourceGroups/{RG}/providers/"
-                                       "Microsoft.Storage/storageAccounts/goldenstore01"}}}}})
+    group = f"/subscriptions/{fresh_sim.subscription_id}/resourceGroups/{RG}"
+    source = {
+        "uri": "https://goldenstore01.blob.core.windows.net/vhds/os.vhd",
+        "storageAccountId": f"{group}/providers/Microsoft.Storage/storageAccounts/goldenstore01",
+    }
+    os_image = {"hostCaching": "ReadOnly", "source": source}
+    body = {"location": LOCATION, "properties": {"storageProfile": {"osDiskImage": os_image}}}
+    version = create_version(compute, "2.0.0", body)
     assert version.storage_profile.os_disk_image.host_caching == "ReadOnly"
     assert version.publishing_profile.target_regions[0].name == "East US"
+
+
+def test_source_must_be_in_the_version_region(compute, definition, fresh_sim):
+    image_id = make_managed_image(compute, fresh_sim)
+    body = version_body(image_id, regions=("westus3",))
+    body["location"] = "westus3"
+    with pytest.raises(HttpResponseError) as info:
+        create_version(compute, "1.0.0", body)
+    assert info.value.status_code == 400 and info.value.error.target == "storageProfile.source.id"

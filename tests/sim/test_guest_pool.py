@@ -98,3 +98,33 @@ def test_re_registering_keeps_the_binding(network, resources, fresh_sim):
         register("g1", "127.77.0.5", command=["true"])  # a restarted guest registers again
         assert _pool(fresh_sim.admin)["g1"]["bound_to"] == pip.id
         assert _pool(fresh_sim.admin)["g1"]["provision_command"] == ["true"]
+
+
+def test_pool_and_bindings_survive_a_restart(tmp_path):
+    from azure.identity import ClientSecretCredential
+    from azure.mgmt.network import NetworkManagementClient
+    from azure.mgmt.resource.resources import ResourceManagementClient
+
+    from azsim.testing import SimServer
+
+    def clients(server):
+        env = server.env
+        credential = ClientSecretCredential(env["AZURE_TENANT_ID"], env["AZURE_CLIENT_ID"], env["AZURE_CLIENT_SECRET"],
+                                            authority=env["AZURE_AUTHORITY_HOST"], disable_instance_discovery=True,
+                                            connection_verify=server.ca)
+        kwargs = {"base_url": server.url + "/", "credential_scopes": [server.url + "/.default"],
+                  "connection_verify": server.ca, "polling_interval": 1}
+        return (NetworkManagementClient(credential, server.subscription_id, **kwargs),
+                ResourceManagementClient(credential, server.subscription_id, **kwargs))
+
+    state = tmp_path / "state"
+    with SimServer(time_scale=0.0, state_dir=str(state)) as first:
+        network, resources = clients(first)
+        first.admin.post("guests", {"name": "g1", "address": "127.77.0.5"})
+        make_group(resources, GROUP)
+        pip = make_pip(network, GROUP, "pip")
+    with SimServer(time_scale=0.0, state_dir=str(state)) as second:
+        assert _pool(second.admin)["g1"]["bound_to"] == pip.id
+        network, _ = clients(second)
+        network.public_ip_addresses.begin_delete(GROUP, "pip").result()
+        assert _pool(second.admin)["g1"]["bound_to"] is None

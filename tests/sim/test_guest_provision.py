@@ -56,3 +56,24 @@ def test_vm_without_a_guest_needs_no_provisioning(compute, network, resources, f
     assert built["pip"].properties.ip_address.startswith("127.100.")
     vm = create_vm(compute, GROUP, "vm1", built["nic"].id)
     assert vm.properties.provisioning_state == "Succeeded"
+
+
+def test_windows_vm_hands_the_admin_password_to_the_guest(compute, network, resources, fresh_sim, tmp_path):
+    payload_file = tmp_path / "payload.json"
+    with guest_pool(fresh_sim.admin) as register:
+        register("w1", "127.77.0.9", command=writer_command(payload_file), os_type="windows")
+        built = build_vm_network(network, resources, GROUP)
+        image = {"publisher": "MicrosoftWindowsServer", "offer": "WindowsServer", "sku": "2022-datacenter-g2",
+                 "version": "latest"}
+        body = {"location": "eastus", "properties": {
+            "hardwareProfile": {"vmSize": "Standard_D2s_v5"},
+            "storageProfile": {"imageReference": image, "osDisk": {
+                "createOption": "FromImage", "managedDisk": {"storageAccountType": "Premium_LRS"}}},
+            "osProfile": {"computerName": "win-build", "adminUsername": "builder",
+                          "adminPassword": "Golden-Image-Pa55!"},
+            "networkProfile": {"networkInterfaces": [{"id": built["nic"].id, "properties": {"primary": True}}]}}}
+        vm = compute.virtual_machines.begin_create_or_update(GROUP, "win1", body).result()
+        payload = json.loads(payload_file.read_text())
+        assert payload["admin_password"] == "Golden-Image-Pa55!"
+        assert (payload["os_type"], payload["ssh_public_keys"], payload["vm_id"]) == ("Windows", [], vm.properties.vm_id)
+        assert "adminPassword" not in json.dumps(fresh_sim.admin.resource(vm.id))  # the secret never leaves the server

@@ -10,9 +10,10 @@ pytest.importorskip("azsim.providers.compute_vm", reason="needs the VM provider"
 GROUP = "rg-capture"
 
 
-def _vm(compute, network, resources, generation="gen2", security_type=None, generalize=True):
+def _vm(compute, network, resources, generation="gen2", security_type=None, generalize=True, data_disk_gb=None):
     built = build_vm_network(network, resources, GROUP)
-    vm = create_vm(compute, GROUP, "vm1", built["nic"].id, generation=generation, security_type=security_type)
+    vm = create_vm(compute, GROUP, "vm1", built["nic"].id, generation=generation, security_type=security_type,
+                   data_disk_gb=data_disk_gb)
     if generalize:
         compute.virtual_machines.begin_deallocate(GROUP, "vm1").result()
         compute.virtual_machines.generalize(GROUP, "vm1")
@@ -38,9 +39,16 @@ def test_image_from_a_generalized_vm(compute, network, resources, fresh_sim):
     assert os_disk.managed_disk.id.lower() == vm.properties.storage_profile.os_disk.managed_disk.id.lower()
     assert os_disk.storage_account_type == "Premium_LRS"
     assert os_disk.disk_size_gb == fresh_sim.admin.resource(os_disk.managed_disk.id)["properties"]["diskSizeGB"]
-    stored = fresh_sim.admin.resource(image.id)
-    assert stored["properties"]["storageProfile"]["dataDisks"] == []
     assert [item.name for item in compute.images.list_by_resource_group(GROUP)] == ["img"]
+
+
+def test_image_keeps_the_vm_data_disks(compute, network, resources, fresh_sim):
+    vm = _vm(compute, network, resources, data_disk_gb=256)
+    image = _capture(compute, vm.id, generation="V2")
+    data_disk = vm.properties.storage_profile.data_disks[0]
+    stored = fresh_sim.admin.resource(image.id)["properties"]["storageProfile"]["dataDisks"]
+    assert [(item["lun"], item["managedDisk"]["id"].lower(), item["diskSizeGB"]) for item in stored] == \
+        [(0, data_disk.managed_disk.id.lower(), 256)]
 
 
 def test_vm_must_be_generalized(compute, network, resources, fresh_sim):

@@ -125,3 +125,15 @@ def test_image_name_rule(compute, resources, fresh_sim):
         _image(compute, {"osType": "Linux", "osState": "Generalized", "blobUri": BLOB}, name="bad.")
     assert info.value.error.code == "InvalidParameter"
     assert info.value.error.target == "imageName"
+
+
+def test_wire_statuses(compute, resources, fresh_sim):
+    _group(resources)
+    since = fresh_sim.admin.last_seq()
+    _image(compute, {"osType": "Linux", "osState": "Generalized", "blobUri": BLOB})
+    compute.images.begin_delete(GROUP, "img").result()
+    compute.images.begin_delete(GROUP, "img").result()
+    answered = [(entry["method"], entry["status"]) for entry in fresh_sim.admin.requests(since)
+                if entry["path"].lower().endswith("/images/img")]
+    # create 201 (202 would be refused by the SDK), final GET 200, delete 202, absent delete 204
+    assert answered == [("PUT", 201), ("GET", 200), ("DELETE", 202), ("DELETE", 204)]

@@ -11,12 +11,32 @@ from azsim.server import Sim
 from azsim.testing import SimServer
 
 CUSTOM = {
-    "defaults": {"locations": ["eastus"], "properties": {"hyperVGeneration": "V2", "architecture": "x64",
-                                                        "osDiskImage": {"operatingSystem": "Linux", "sizeInGb": 30}}},
-    "publishers": {"Contoso": {"offers": {"hardened-linux": {"skus": {"base": {
-        "locations": ["eastus", "westeurope"],
-        "versions": {"1.9.0": {}, "1.10.0": {"properties": {"osDiskImage": {"sizeInGb": 64}}},
-                     "1.2.0": {"locations": ["westeurope"]}}}}}}}},
+    "defaults": {
+        "locations": ["eastus"],
+        "properties": {
+            "hyperVGeneration": "V2",
+            "architecture": "x64",
+            "osDiskImage": {"operatingSystem": "Linux", "sizeInGb": 30},
+        },
+    },
+    "publishers": {
+        "Contoso": {
+            "offers": {
+                "hardened-linux": {
+                    "skus": {
+                        "base": {
+                            "locations": ["eastus", "westeurope"],
+                            "versions": {
+                                "1.9.0": {},
+                                "1.10.0": {"properties": {"osDiskImage": {"sizeInGb": 64}}},
+                                "1.2.0": {"locations": ["westeurope"]},
+                            },
+                        }
+                    }
+                }
+            }
+        }
+    },
 }
 
 
@@ -40,10 +60,15 @@ def test_admin_catalog_replaces_and_restores(compute, fresh_sim, custom_catalog)
     assert image.hyper_v_generation == "V2" and image.as_dict()["properties"]["osDiskImage"]["sizeInGb"] == 64
     raw = fresh_sim.admin.get("catalog")
     assert raw == CUSTOM
-    assert [v.name for v in compute.virtual_machine_images.list("westeurope", "Contoso", "hardened-linux", "base")] == \
-        ["1.9.0", "1.10.0", "1.2.0"]
-    assert [v.name for v in compute.virtual_machine_images.list("eastus", "Contoso", "hardened-linux", "base")] == \
-        ["1.9.0", "1.10.0"]
+    assert [v.name for v in compute.virtual_machine_images.list("westeurope", "Contoso", "hardened-linux", "base")] == [
+        "1.9.0",
+        "1.10.0",
+        "1.2.0",
+    ]
+    assert [v.name for v in compute.virtual_machine_images.list("eastus", "Contoso", "hardened-linux", "base")] == [
+        "1.9.0",
+        "1.10.0",
+    ]
     fresh_sim.admin.delete("catalog")
     assert "Canonical" in {item.name for item in compute.virtual_machine_images.list_publishers("eastus")}
 
@@ -65,26 +90,61 @@ def test_invalid_catalog_is_refused(fresh_sim):
 def test_latest_is_numeric(local_sim):
     resolve = local_sim.extensions["marketplace"].resolve
     assert resolve("eastus", "RedHat", "RHEL", "8-lvm-gen2", "latest")["name"] == "8.10.2025010210"
-    assert resolve("eastus", "RedHat", "RHEL", "9-lvm-gen2", "latest")["name"] == "9.8.2026052008"  # not the re-published 9.4
-    assert resolve("eastus", "center-for-internet-security-inc", "cis-ubuntu-linux-2204-l1", "cis-ubuntu2204-l1-gen2",
-                   "LATEST")["name"] == "1.1.12"
+    assert (
+        resolve("eastus", "RedHat", "RHEL", "9-lvm-gen2", "latest")["name"] == "9.8.2026052008"
+    )  # not the re-published 9.4
+    assert (
+        resolve(
+            "eastus", "center-for-internet-security-inc", "cis-ubuntu-linux-2204-l1", "cis-ubuntu2204-l1-gen2", "LATEST"
+        )["name"]
+        == "1.1.12"
+    )
 
 
 def test_resolve_returns_the_version_get_body(local_sim):
-    body = local_sim.extensions["marketplace"].resolve("West US 3", "canonical", "0001-com-ubuntu-server-jammy",
-                                                       "22_04-LTS-GEN2", "22.04.202411190")
+    body = local_sim.extensions["marketplace"].resolve(
+        "West US 3", "canonical", "0001-com-ubuntu-server-jammy", "22_04-LTS-GEN2", "22.04.202411190"
+    )
     assert body["name"] == "22.04.202411190" and body["location"] == "WestUS3"
-    assert body["id"].startswith(f"/Subscriptions/{local_sim.settings.default_subscription}/Providers/Microsoft.Compute/"
-                                 "Locations/WestUS3/Publishers/Canonical/ArtifactTypes/VMImage/Offers/")
+    assert body["id"].startswith(
+        f"/Subscriptions/{local_sim.settings.default_subscription}/Providers/Microsoft.Compute/"
+        "Locations/WestUS3/Publishers/Canonical/ArtifactTypes/VMImage/Offers/"
+    )
     assert body["properties"]["hyperVGeneration"] == "V2"
 
 
 def test_latest_skips_deprecated_versions(local_sim):
     marketplace = local_sim.extensions["marketplace"]
-    marketplace.replace({"defaults": {"locations": ["eastus"], "properties": {
-        "hyperVGeneration": "V1", "architecture": "x64", "osDiskImage": {"operatingSystem": "Linux"}}},
-        "publishers": {"P": {"offers": {"O": {"skus": {"S": {"versions": {
-            "1.0.0": {}, "2.0.0": {"properties": {"imageDeprecationStatus": {"imageState": "Deprecated"}}}}}}}}}}})
+    marketplace.replace(
+        {
+            "defaults": {
+                "locations": ["eastus"],
+                "properties": {
+                    "hyperVGeneration": "V1",
+                    "architecture": "x64",
+                    "osDiskImage": {"operatingSystem": "Linux"},
+                },
+            },
+            "publishers": {
+                "P": {
+                    "offers": {
+                        "O": {
+                            "skus": {
+                                "S": {
+                                    "versions": {
+                                        "1.0.0": {},
+                                        "2.0.0": {
+                                            "properties": {"imageDeprecationStatus": {"imageState": "Deprecated"}}
+                                        },
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            },
+        }
+    )
     try:
         assert marketplace.resolve("eastus", "P", "O", "S", "latest")["name"] == "1.0.0"
         assert marketplace.resolve("eastus", "P", "O", "S", "2.0.0")["name"] == "2.0.0"
@@ -92,19 +152,24 @@ def test_latest_skips_deprecated_versions(local_sim):
         marketplace.restore()
 
 
-@pytest.mark.parametrize("args", [
-    ("eastus", "Canonical", "ubuntu-24_04-lts", "server", "24.04.000000000"),
-    ("eastus", "Canonical", "ubuntu-24_04-lts", "no-such-sku", "latest"),
-    ("westus3", "center-for-internet-security-inc", "cis-ubuntu-linux-2204-l1", "cis-ubuntu2204-l1-gen2", "latest"),
-    ("atlantis", "Canonical", "ubuntu-24_04-lts", "server", "latest"),
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("eastus", "Canonical", "ubuntu-24_04-lts", "server", "24.04.000000000"),
+        ("eastus", "Canonical", "ubuntu-24_04-lts", "no-such-sku", "latest"),
+        ("westus3", "center-for-internet-security-inc", "cis-ubuntu-linux-2204-l1", "cis-ubuntu2204-l1-gen2", "latest"),
+        ("atlantis", "Canonical", "ubuntu-24_04-lts", "server", "latest"),
+    ],
+)
 def test_resolve_refusal_is_platform_image_not_found(local_sim, args):
     with pytest.raises(ArmError) as info:
         local_sim.extensions["marketplace"].resolve(*args)
     error = info.value
     assert (error.status, error.code, error.target) == (404, "PlatformImageNotFound", "imageReference")
-    assert error.message.startswith(f"The platform image '{':'.join(args[1:])}' is not available. Verify that all "
-                                    "fields in the storage profile are correct.")
+    assert error.message.startswith(
+        f"The platform image '{':'.join(args[1:])}' is not available. Verify that all "
+        "fields in the storage profile are correct."
+    )
 
 
 def test_catalog_file_and_state_restart(tmp_path):

@@ -58,6 +58,12 @@ def test_private_addresses_are_allocated_in_order_and_static_ones_checked(networ
     # An update keeps a dynamic address.
     again = make_nic(network, GROUP, "nic1", subnet_id)
     assert again.properties.ip_configurations[0].properties.private_ip_address == "10.0.0.4"
+    # Two configurations of one NIC get two addresses.
+    double = network.network_interfaces.begin_create_or_update(GROUP, "nic6", {"location": LOCATION, "properties": {
+        "ipConfigurations": [{"name": name, "properties": {"subnet": {"id": subnet_id}}} for name in ("a", "b")]}})
+    configs = double.result().properties.ip_configurations
+    assert [config.properties.private_ip_address for config in configs] == ["10.0.0.6", "10.0.0.7"]
+    assert [config.properties.primary for config in configs] == [True, False]
 
 
 def test_references_must_exist(network, resources, fresh_sim):
@@ -160,3 +166,36 @@ def test_failed_create_shows_failed(network, resources, fresh_sim):
     assert info.value.error.code == "InternalServerError"
     pips = fresh_sim.admin.resources("Microsoft.Network/publicIPAddresses")
     assert [pip["properties"]["provisioningState"] for pip in pips] == ["Failed"]
+
+
+def test_security_rule_child_api(network, resources, fresh_sim):
+    make_group(resources, GROUP)
+    nsg = make_nsg(network, GROUP)
+    rule = {"protocol": "Tcp", "access": "Allow", "direction": "Inbound", "priority": 110,
+            "sourceAddressPrefix": "203.0.113.7/32", "sourcePortRange": "*", "destinationAddressPrefix": "*",
+            "destinationPortRange": "22"}
+    created = network.security_rules.begin_create_or_update(GROUP, "nsg", "ssh-controller",
+                                                            {"properties": rule}).result()
+    assert created.id == nsg.id + "/securityRules/ssh-controller"
+    assert sorted(item.name for item in network.security_rules.list(GROUP, "nsg")) == ["ssh", "ssh-controller"]
+    with pytest.raises(HttpResponseError) as info:
+        network.security_rules.begin_create_or_update(GROUP, "nsg", "clash", {"properties": dict(rule, priority=100)})
+    assert info.value.error.code == "SecurityRuleConflict"
+    network.security_rules.begin_delete(GROUP, "nsg", "ssh-controller").result()
+    stored = fresh_sim.admin.resource(nsg.id)["properties"]["securityRules"]
+    assert [item["name"] for item in stored] == ["ssh"]
+    with pytest.raises(ResourceNotFoundError):
+        network.security_rules.get(GROUP, "nsg", "ssh-controller")
+
+
+def test_wire_statuses(network, resources, fresh_sim):
+    make_group(resources, GROUP)
+    since = fresh_sim.admin.last_seq()
+    make_pip(network, GROUP)
+    make_pip(network, GROUP)
+    network.public_ip_addresses.begin_delete(GROUP, "pip").result()
+    answered = [(entry["method"], entry["status"]) for entry in fresh_sim.admin.requests(since)
+                if entry["path"].lower().endswith("/publicipaddresses/pip")]
+    assert answered == [("PUT", 201), ("GET", 200), ("PUT", 200), ("GET", 200), ("DELETE", 202)]
+    monitors = [entry["path"] for entry in fresh_sim.admin.requests(since) if "/locations/" in entry["path"]]
+    assert monitors and all("/providers/Microsoft.Network/locations/eastus/operations/" in path for path in monitors)

@@ -96,7 +96,7 @@ UBUNTU = {"gen2": {"publisher": "Canonical", "offer": "0001-com-ubuntu-server-ja
 SSH_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGuestPoolTestKeyOnlyForTheSimulator builder@test"
 
 
-def create_vm(compute, group, name, nic_id, generation="gen2", security_type=None, custom_data=None):
+def create_vm(compute, group, name, nic_id, generation="gen2", security_type=None, custom_data=None, data_disk_gb=None):
     """A Linux VM from a marketplace image on the given NIC; returns the poller's result."""
     os_profile = {"computerName": f"{name}-host", "adminUsername": "azureuser", "linuxConfiguration": {
         "disablePasswordAuthentication": True,
@@ -108,6 +108,9 @@ def create_vm(compute, group, name, nic_id, generation="gen2", security_type=Non
                  "createOption": "FromImage", "managedDisk": {"storageAccountType": "Premium_LRS"}}},
              "osProfile": os_profile,
              "networkProfile": {"networkInterfaces": [{"id": nic_id, "properties": {"primary": True}}]}}
+    if data_disk_gb:
+        props["storageProfile"]["dataDisks"] = [{"lun": 0, "createOption": "Empty", "diskSizeGB": data_disk_gb,
+                                                 "managedDisk": {"storageAccountType": "Premium_LRS"}}]
     if security_type:
         props["securityProfile"] = {"securityType": security_type,
                                     "uefiSettings": {"secureBootEnabled": True, "vTpmEnabled": True}}

@@ -62,8 +62,8 @@ def test_vnet_put_cannot_drop_a_subnet_in_use(network, resources, fresh_sim):
 def test_vnet_put_without_subnets_drops_unused_ones(network, resources, fresh_sim):
     make_group(resources, GROUP)
     make_vnet(network, GROUP, subnets=(("a", "10.0.0.0/24"), ("b", "10.0.1.0/24")))
-    body = {"location": LOCATION, "properties": {"addressSpace": {"addressPrefixes": ["10.0.0.0/16"]},
-                                                 "subnets": [{"name": "a", "properties": {"addressPrefix": "10.0.0.0/24"}}]}}
+    kept = [{"name": "a", "properties": {"addressPrefix": "10.0.0.0/24"}}]
+    body = {"location": LOCATION, "properties": {"addressSpace": {"addressPrefixes": ["10.0.0.0/16"]}, "subnets": kept}}
     vnet = network.virtual_networks.begin_create_or_update(GROUP, "vnet", body).result()
     assert [subnet.name for subnet in vnet.properties.subnets] == ["a"]
 
@@ -76,4 +76,7 @@ def test_nic_used_by_a_vm_cannot_be_deleted(network, resources, compute, fresh_s
     create_vm(compute, GROUP, "vm1", built["nic"].id)
     error = _refused(lambda: network.network_interfaces.begin_delete(GROUP, "nic"))
     assert error.code == "NicInUse"
-    assert network.network_interfaces.get(GROUP, "nic").properties.virtual_machine.id.endswith("/virtualMachines/vm1")
+    attached = network.network_interfaces.get(GROUP, "nic").properties
+    assert attached.virtual_machine.id.endswith("/virtualMachines/vm1")
+    assert attached.primary is True
+    assert attached.mac_address.startswith("00-0D-3A-")

@@ -113,3 +113,16 @@ def test_failed_operation_leaves_failed(compute, resources, fresh_sim):
         _snapshot(compute, "snap", {"createOption": "Copy", "sourceResourceId": disk.id})
     assert info.value.error.code == "InternalDiskManagementError"
     assert compute.snapshots.get(GROUP, "snap").properties.provisioning_state == "Failed"
+
+
+def test_wire_statuses(compute, resources, fresh_sim):
+    _group(resources)
+    disk = _disk(compute)
+    since = fresh_sim.admin.last_seq()
+    _snapshot(compute, "snap", {"createOption": "Copy", "sourceResourceId": disk.id})
+    compute.snapshots.begin_delete(GROUP, "snap").result()
+    answered = [(entry["method"], entry["status"]) for entry in fresh_sim.admin.requests(since)
+                if entry["path"].lower().endswith("/snapshots/snap")]
+    assert answered == [("PUT", 202), ("GET", 200), ("DELETE", 202)]  # the SDK refuses 201 for snapshots
+    monitors = [entry["path"] for entry in fresh_sim.admin.requests(since) if "/locations/" in entry["path"]]
+    assert monitors and all("/DiskOperations/" in path for path in monitors)

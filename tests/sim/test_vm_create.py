@@ -2,6 +2,7 @@
 
 import pytest
 from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
+from azure.mgmt.compute.models import DataDisk
 
 from tests.sim import gallery_helpers as gallery
 from tests.sim.test_vm_helpers import (LOCATION, UBUNTU_GEN1, create_vm, make_group, make_nic, require_marketplace,
@@ -33,7 +34,8 @@ def test_marketplace_vm_records_the_concrete_image_version(compute, nic, marketp
 
 def test_create_answers_201_and_ends_succeeded(compute, nic, marketplace, fresh_sim):
     vm = create_vm(compute, "rg-vm", "vm1", vm_body(nic))
-    puts = [item for item in fresh_sim.admin.requests() if item["method"] == "PUT" and "virtualMachines" in item["path"]]
+    puts = [item for item in fresh_sim.admin.requests()
+            if item["method"] == "PUT" and "virtualMachines" in item["path"]]
     assert [item["status"] for item in puts] == [201]
     assert vm.provisioning_state == "Succeeded"
     assert vm.vm_id and vm.time_created and vm.storage_profile.os_disk.os_type == "Linux"
@@ -84,7 +86,8 @@ def test_windows_computer_name_longer_than_15_characters(compute, nic, marketpla
 
 def test_missing_nic_is_not_found(compute, resources, marketplace, fresh_sim):
     make_group(resources)
-    absent = f"/subscriptions/{fresh_sim.subscription_id}/resourceGroups/rg-vm/providers/Microsoft.Network/networkInterfaces/nope"
+    absent = (f"/subscriptions/{fresh_sim.subscription_id}/resourceGroups/rg-vm/providers/Microsoft.Network"
+              "/networkInterfaces/nope")
     with pytest.raises(ResourceNotFoundError):
         create_vm(compute, "rg-vm", "vm1", vm_body(absent))
     assert fresh_sim.admin.resources("Microsoft.Compute/virtualMachines") == []
@@ -177,3 +180,48 @@ def test_vm_from_the_latest_gallery_image_version(compute, image_group, fresh_si
     assert vm.storage_profile.image_reference.exact_version == "1.2.0"
     disk = stored(fresh_sim, vm.storage_profile.os_disk.managed_disk.id)
     assert disk["properties"]["creationData"]["galleryImageReference"]["id"].endswith("/versions/1.2.0")
+
+
+def test_user_data_only_with_expand(compute, nic, marketplace):
+    create_vm(compute, "rg-vm", "vm1", vm_body(nic, userData="IyEvYmluL3NoCmVjaG8gaGk="))
+    assert compute.virtual_machines.get("rg-vm", "vm1").user_data is None
+    assert compute.virtual_machines.get("rg-vm", "vm1", expand="userData").user_data == "IyEvYmluL3NoCmVjaG8gaGk="
+
+
+def test_paid_image_needs_a_plan(compute, nic, marketplace):
+    image = {"publisher": "center-for-internet-security-inc", "offer": "cis-ubuntu-linux-2204-l1",
+             "sku": "cis-ubuntu2204-l1-gen2", "version": "latest"}
+    with pytest.raises(HttpResponseError) as raised:
+        create_vm(compute, "rg-vm", "vm1", vm_body(nic, image=image))
+    assert raised.value.error.code == "VMMarketplaceInvalidInput"
+    body = vm_body(nic, image=image)
+    body["plan"] = {"name": image["sku"], "publisher": image["publisher"], "product": image["offer"]}
+    assert create_vm(compute, "rg-vm", "vm1", body).plan.name == image["sku"]
+
+
+def test_put_on_an_existing_vm_adds_a_data_disk(compute, nic, marketplace, fresh_sim):
+    vm = create_vm(compute, "rg-vm", "vm1", vm_body(nic))
+    vm.storage_profile.data_disks = [DataDisk(lun=0, create_option="Empty", disk_size_gb=16)]
+    seq = fresh_sim.admin.last_seq()
+    updated = compute.virtual_machines.begin_create_or_update("rg-vm", "vm1", vm).result()
+    assert [item["status"] for item in fresh_sim.admin.requests(since=seq) if item["method"] == "PUT"] == [200]
+    disk = stored(fresh_sim, updated.storage_profile.data_disks[0].managed_disk.id)
+    assert (disk["properties"]["diskState"], disk["properties"]["diskSizeGB"]) == ("Attached", 16)
+
+
+def test_gallery_image_requiring_trusted_launch(compute, image_group, fresh_sim):
+    if not gallery.provider_present("gallery"):
+        pytest.skip("the gallery provider is not available in this simulator")
+    image_id = gallery.make_managed_image(compute, fresh_sim)
+    gallery.make_gallery(compute)
+    definition = gallery.make_definition(compute, security="TrustedLaunch")
+    compute.gallery_image_versions.begin_create_or_update(gallery.RG, gallery.GALLERY, definition.name, "1.0.0",
+                                                          gallery.version_body(image_id)).result()
+    with pytest.raises(HttpResponseError) as raised:
+        create_vm(compute, gallery.RG, "vm1", vm_body(image_group, image={"id": definition.id}))
+    assert "'TrustedLaunch' security type" in raised.value.error.message
+    trusted = vm_body(image_group, image={"id": definition.id}, securityProfile={
+        "securityType": "TrustedLaunch", "uefiSettings": {"secureBootEnabled": True, "vTpmEnabled": True}})
+    vm = create_vm(compute, gallery.RG, "vm1", trusted)
+    disk = stored(fresh_sim, vm.storage_profile.os_disk.managed_disk.id)
+    assert disk["properties"]["securityProfile"] == {"securityType": "TrustedLaunch"}

@@ -33,9 +33,9 @@ def make_nic(network, group, name="nic"):
     """A NIC in its own vnet (no public IP), through the real network SDK."""
     try:
         vnet = network.virtual_networks.begin_create_or_update(group, f"{name}-vnet", {
-            "location": LOCATION, "properties": {"addressSpace": {"addressPrefixes": ["10.0.0.0/16"]},
-                                                 "subnets": [{"name": "default",
-                                                              "properties": {"addressPrefix": "10.0.0.0/24"}}]}}).result()
+            "location": LOCATION, "properties": {
+                "addressSpace": {"addressPrefixes": ["10.0.0.0/16"]},
+                "subnets": [{"name": "default", "properties": {"addressPrefix": "10.0.0.0/24"}}]}}).result()
     except HttpResponseError:
         pytest.skip("the network provider is not available in this simulator")
     subnet_id = vnet.subnets[0].id

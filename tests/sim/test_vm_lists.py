@@ -4,7 +4,8 @@ import pytest
 from azure.core.exceptions import HttpResponseError
 
 from tests.sim import test_network_helpers as net
-from tests.sim.test_vm_helpers import changed_settings, create_vm, make_group, make_nic, require_marketplace, statuses, stored, vm_body
+from tests.sim.test_vm_helpers import (changed_settings, create_vm, make_group, make_nic, require_marketplace, statuses,
+                                       stored, vm_body)
 
 RG = "rg-vm"
 

@@ -1,7 +1,7 @@
 """VM power actions and generalize through the real SDK: instance view, disk states, CRP's refusals."""
 
 import pytest
-from azure.core.exceptions import ResourceExistsError
+from azure.core.exceptions import HttpResponseError, ResourceExistsError
 
 from tests.sim.test_vm_helpers import (create_vm, make_group, make_nic, power_state, require_marketplace, statuses,
                                        stored, vm_body)
@@ -84,7 +84,8 @@ def test_resize_of_a_generalized_vm_is_refused_but_tags_are_not(compute, vm):
     compute.virtual_machines.begin_deallocate(RG, "vm1").result()
     compute.virtual_machines.generalize(RG, "vm1")
     with pytest.raises(ResourceExistsError):
-        compute.virtual_machines.begin_update(RG, "vm1", {"properties": {"hardwareProfile": {"vmSize": "Standard_D4s_v5"}}}).result()
+        compute.virtual_machines.begin_update(RG, "vm1", {"properties": {
+            "hardwareProfile": {"vmSize": "Standard_D4s_v5"}}}).result()
     updated = compute.virtual_machines.begin_update(RG, "vm1", {"tags": {"goldenimage-deprovisioned": "now"}}).result()
     assert updated.tags == {"goldenimage-deprovisioned": "now"}
 
@@ -130,8 +131,9 @@ def test_run_command_needs_a_running_vm(compute, vm):
 def test_failed_operation_leaves_the_vm_failed(compute, vm, fresh_sim):
     fresh_sim.admin.faults([{"method": "POST", "path": "/deallocate$", "action": "fail_operation",
                              "code": "InternalExecutionError", "message": "Deallocation failed (injected)."}])
-    with pytest.raises(Exception):
+    with pytest.raises(HttpResponseError) as raised:
         compute.virtual_machines.begin_deallocate(RG, "vm1").result()
+    assert "InternalExecutionError" in str(raised.value)
     current = compute.virtual_machines.get(RG, "vm1", expand="instanceView")
     assert current.provisioning_state == "Failed"
     assert statuses(current.instance_view)[0].startswith("provisioningstate/failed")

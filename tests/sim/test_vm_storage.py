@@ -110,7 +110,8 @@ def test_too_many_data_disks_for_the_size(compute, nic, marketplace):
         {"lun": lun, "createOption": "Empty", "diskSizeGB": 4} for lun in range(5)]
     with pytest.raises(ResourceExistsError) as raised:
         create_vm(compute, RG, "vm1", body)
-    assert raised.value.error.message == "The maximum number of data disks allowed to be attached to a VM of this size is 4."
+    assert raised.value.error.message == (
+        "The maximum number of data disks allowed to be attached to a VM of this size is 4.")
 
 
 def test_patch_detaches_a_removed_data_disk(compute, nic, marketplace, fresh_sim):
