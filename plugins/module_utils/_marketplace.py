@@ -199,6 +199,11 @@ def _location_key(value):
     return re.sub(r"[\s_-]", "", str(value or "")).lower()
 
 
+def normalize_location(value):
+    """'East US' -> 'eastus', the name ARM paths use."""
+    return re.sub(r"\s", "", str(value or "")).lower()
+
+
 # -- URNs -----------------------------------------------------------------------------------------------
 
 def parse_urn(urn):
@@ -359,7 +364,9 @@ class Marketplace:
         return entry["value"]
 
     def _base(self, location):
-        return "/subscriptions/%s/providers/Microsoft.Compute/locations/%s" % (self.subscription_id, location)
+        # ARM wants the programmatic name ('eastus'); accept display names ('East US') as az CLI does
+        return "/subscriptions/%s/providers/Microsoft.Compute/locations/%s" % (self.subscription_id,
+                                                                             normalize_location(location))
 
     def _names(self, path, operation, missing_ok=False):
         body = arm_get(self.client, path, MARKETPLACE_API, operation, missing_ok=missing_ok)
@@ -370,21 +377,21 @@ class Marketplace:
 
     # raw listings (None when ARM says 404) ---------------------------------------------------------
     def publishers(self, location, missing_ok=False):
-        return self._once(("publishers", location.lower()), lambda: self._names(
+        return self._once(("publishers", normalize_location(location)), lambda: self._names(
             self._base(location) + "/publishers", "list Marketplace publishers in %s" % location, missing_ok))
 
     def offers(self, location, publisher, missing_ok=False):
-        return self._once(("offers", location.lower(), publisher.lower()), lambda: self._names(
+        return self._once(("offers", normalize_location(location), publisher.lower()), lambda: self._names(
             self._base(location) + "/publishers/%s/artifacttypes/vmimage/offers" % publisher,
             "list offers of %s in %s" % (publisher, location), missing_ok))
 
     def skus(self, location, publisher, offer, missing_ok=False):
-        return self._once(("skus", location.lower(), publisher.lower(), offer.lower()), lambda: self._names(
+        return self._once(("skus", normalize_location(location), publisher.lower(), offer.lower()), lambda: self._names(
             self._base(location) + "/publishers/%s/artifacttypes/vmimage/offers/%s/skus" % (publisher, offer),
             "list SKUs of %s:%s in %s" % (publisher, offer, location), missing_ok))
 
     def versions(self, location, publisher, offer, sku, missing_ok=False):
-        return self._once(("versions", location.lower(), publisher.lower(), offer.lower(), sku.lower()), lambda: self._names(
+        return self._once(("versions", normalize_location(location), publisher.lower(), offer.lower(), sku.lower()), lambda: self._names(
             self._base(location) + "/publishers/%s/artifacttypes/vmimage/offers/%s/skus/%s/versions"
             % (publisher, offer, sku),
             "list versions of %s in %s" % (format_urn(publisher, offer, sku, "*")[:-2], location), missing_ok))
@@ -397,7 +404,7 @@ class Marketplace:
                 % (publisher, offer, sku, version),
                 MARKETPLACE_API, "get Marketplace image %s in %s" % (format_urn(publisher, offer, sku, version), location),
                 missing_ok=missing_ok)
-        return self._once(("version", location.lower(), publisher.lower(), offer.lower(), sku.lower(), version.lower()), get)
+        return self._once(("version", normalize_location(location), publisher.lower(), offer.lower(), sku.lower(), version.lower()), get)
 
     def locations(self):
         def get():
@@ -534,7 +541,7 @@ class Marketplace:
                 self.diagnose(location, publisher, offer, sku, None, shown)
             raise
         names = self._canonical_names(body, publisher, offer, sku)
-        details = image_details(body, location, *names, requested=shown)
+        details = image_details(body, normalize_location(location), *names, requested=shown)
         details["version_spec"] = spec.text
         return details
 

@@ -105,6 +105,12 @@ def test_resolve_versions(client, fresh_sim, urn, expected):
     assert not any("$orderby" in item["query"] for item in reads)
 
 
+def test_display_name_locations_are_accepted(session):
+    details = Resolver(session, "East US").resolve("Debian:debian-12:12:latest")
+    assert details["location"] == "eastus"
+    assert details["version"] == "0.20241201.1948"
+
+
 def test_details_are_complete(client):
     details = Marketplace(client).resolve(LOC, "Canonical", "ubuntu-24_04-lts", "server-arm64", "latest")
     assert details["urn"] == "Canonical:ubuntu-24_04-lts:server-arm64:24.04.202411030"
