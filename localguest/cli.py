@@ -31,14 +31,8 @@ def cmd_up(args) -> int:
     if args.sim_url and not args.ca and args.sim_url.startswith("https:"):
         _err("--sim-url needs --ca (the simulator's CA certificate) to verify TLS")
         return 2
-    try:
-        guest = start_guest(args.name, address=args.address, port=args.port, mode=args.mode, workdir=args.workdir,
-                            sim_url=args.sim_url, ca=args.ca, timeout=args.timeout)
-    except GuestError as exc:
-        if "not registered" in str(exc):  # the guest runs; only the registration failed
-            _err(str(exc))
-            return 3
-        raise
+    guest = start_guest(args.name, address=args.address, port=args.port, mode=args.mode, workdir=args.workdir,
+                        sim_url=args.sim_url, ca=args.ca, timeout=args.timeout)
     if args.json:
         print(json.dumps(guest.to_dict(), indent=2))
     else:
@@ -101,7 +95,7 @@ def cmd_inventory(args) -> int:
 
 def cmd_ssh(args) -> int:
     guest = Guest.load(args.name, args.workdir)
-    argv = guest.ssh_args(user=args.user, key=args.key) + list(args.command)
+    argv = guest.ssh_args(user=args.user, key=args.key) + list(args.remote)
     os.execvp(argv[0], argv)
     return 127
 
@@ -162,7 +156,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name")
     p.add_argument("--user")
     p.add_argument("--key")
-    p.add_argument("command", nargs=argparse.REMAINDER)
+    p.add_argument("remote", nargs="*", help="command to run in the guest (after --)")
     p.set_defaults(func=cmd_ssh)
 
     p = sub.add_parser("key", help="create (once) and print the controller key pair path")
@@ -172,7 +166,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    trailing = []
+    if "--" in argv:  # `ssh NAME [options] -- command ...` (argparse mishandles -- after a subcommand)
+        trailing = argv[argv.index("--") + 1:]
+        argv = argv[:argv.index("--")]
     args = build_parser().parse_args(argv)
+    if trailing:
+        if args.command != "ssh":
+            _err("'--' is only used with ssh")
+            return 2
+        args.remote = trailing
     try:
         return args.func(args)
     except GuestError as exc:

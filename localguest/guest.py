@@ -364,14 +364,14 @@ def start_guest(name: str, address: str | None = None, port: int = 22, mode: str
             guest.leader_start = _starttime(guest.leader)
         guest.up_seconds = round(time.monotonic() - started, 2)
         guest.save()
+        if sim_url:
+            from . import sim
+
+            sim.register(guest)
     except BaseException:
         with contextlib.suppress(Exception):
             stop_guest(guest)
         raise
-    if sim_url:
-        from . import sim
-
-        sim.register(guest)
     return guest
 
 
@@ -436,10 +436,12 @@ def stop_guest(guest, workdir=None, timeout: float = 20.0) -> None:
             (guest.leader, guest.leader_start)]
     if not _wait_gone(pids, timeout):
         raise GuestError(f"guest {guest.name}: processes {[pid for pid, _ in pids if pid]} did not exit")
-    if guest.mode == "nspawn":
-        for leftover in ("locks", "propagate"):
-            with contextlib.suppress(OSError):
-                shutil.rmtree(f"/run/systemd/nspawn/{leftover}/{guest.name}")
+    if guest.mode == "nspawn":  # nspawn leaves these behind when the host's PID 1 is not systemd
+        with contextlib.suppress(OSError):
+            shutil.rmtree(f"/run/systemd/nspawn/propagate/{guest.name}")
+        with contextlib.suppress(OSError):
+            root_stat = os.stat(guest.root)
+            os.unlink(f"/run/systemd/nspawn/locks/inode-{root_stat.st_dev}:{root_stat.st_ino}")
     if os.path.ismount(guest.root):
         for attempt in range(50):
             result = subprocess.run(["umount", str(guest.root)], capture_output=True, text=True)

@@ -202,7 +202,7 @@ def seed_first_boot(guest) -> None:
     write(root, "/var/lib/cloud/data/python-version", "3.11\n", only_if_missing=True)
 
 
-def ovf_env(hostname: str, user: str, keys: list[str], custom_data: str | None) -> str:
+def ovf_env(hostname: str, user: str, keys: list[str], custom_data: str | None, password: bool = False) -> str:
     """The OVF environment document Azure attaches to a Linux VM (what waagent reads for ``+user``)."""
     public_keys = "".join(
         "          <PublicKey>\n"
@@ -223,7 +223,7 @@ def ovf_env(hostname: str, user: str, keys: list[str], custom_data: str | None) 
         "      <ConfigurationSetType>LinuxProvisioningConfiguration</ConfigurationSetType>\n"
         f"      <HostName>{escape(hostname)}</HostName>\n"
         f"      <UserName>{escape(user)}</UserName>\n"
-        "      <DisableSshPasswordAuthentication>true</DisableSshPasswordAuthentication>\n"
+        f"      <DisableSshPasswordAuthentication>{'false' if password else 'true'}</DisableSshPasswordAuthentication>\n"
         "      <SSH>\n        <PublicKeys>\n"
         f"{public_keys}"
         "        </PublicKeys>\n        <KeyPairs />\n      </SSH>\n"
@@ -256,15 +256,16 @@ def _payload(payload: dict, guest) -> dict:
         keys = [keys]
     keys = [key.get("key_data") or key.get("keyData") if isinstance(key, dict) else key for key in keys]
     keys = [key.strip() for key in keys if key and key.strip()]
-    if not keys:
-        raise GuestError("ssh_public_keys is empty: a Linux VM needs at least one key (password login is off)")
+    password = payload.get("admin_password") or None
+    if not keys and not password:
+        raise GuestError("neither ssh_public_keys nor admin_password: Azure refuses a Linux VM without either")
     vm_name = payload.get("vm_name") or guest.name
     computer = payload.get("computer_name") or vm_name
     if not re.match(r"^[A-Za-z0-9][A-Za-z0-9-]{0,63}$", computer):
         raise GuestError(f"invalid computer_name {computer!r}")
     vm_id = payload.get("vm_id") or str(uuid.uuid5(uuid.NAMESPACE_URL, f"localguest:{guest.name}:{vm_name}"))
     custom = payload.get("custom_data") or None
-    return {"user": user, "keys": keys, "vm_name": vm_name, "computer": computer, "vm_id": str(vm_id).lower(),
+    return {"user": user, "keys": keys, "password": password, "vm_name": vm_name, "computer": computer, "vm_id": str(vm_id).lower(),
             "custom": custom}
 
 
@@ -303,6 +304,11 @@ def provision(guest, payload: dict) -> dict:
             guest.nsenter("usermod", "--append", "--groups", SUDO_GROUPS, user)
             changed.append("groups")
     uid, gid, home = entry
+    if spec["password"]:
+        # osProfile.adminPassword: set it, and allow password logins as Azure does for such a VM
+        guest.nsenter("chpasswd", input=f"{user}:{spec['password']}\n")
+        track("password authentication", write(root, "/etc/ssh/sshd_config.d/50-cloudimg-settings.conf",
+                                                "PasswordAuthentication yes\n"))
     _ensure_dir(root, f"{home}/.ssh", mode=0o700, uid=uid, gid=gid)
     track("authorized_keys", write(root, f"{home}/.ssh/authorized_keys", "\n".join(spec["keys"]) + "\n",
                                    mode=0o600, uid=uid, gid=gid))
@@ -314,7 +320,7 @@ def provision(guest, payload: dict) -> dict:
         f"\n\n# User rules for {user}\n{user} ALL=(ALL) NOPASSWD:ALL\n", mode=0o440, only_if_missing=True))
 
     # The agent: the OVF environment naming the user (what -deprovision+user reads), provisioned marker.
-    ovf = ovf_env(computer, user, spec["keys"], spec["custom"])
+    ovf = ovf_env(computer, user, spec["keys"], spec["custom"], password=bool(spec["password"]))
     track("ovf-env.xml", write(root, "/var/lib/waagent/ovf-env.xml", ovf, mode=0o600))
     track("waagent provisioned", write(root, "/var/lib/waagent/provisioned", "", mode=0o644, only_if_missing=True))
     if spec["custom"]:

@@ -19,6 +19,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -51,7 +52,7 @@ FORMAT_VERSION = 1
 def require_root(action: str) -> None:
     if os.geteuid() != 0:
         raise GuestError(f"localguest {action} needs root (overlay mounts, namespaces, chroot); "
-                         f"run it as root, e.g. sudo {Path(os.sys.executable).name} -m localguest {action}")
+                         f"run it as root, e.g. sudo {sys.executable} -m localguest {action}")
 
 
 def cache_root() -> Path:

@@ -23,7 +23,7 @@ def _call(guest, method: str, path: str, body=None):
     except urllib.error.HTTPError as exc:
         if exc.code in (404, 405) and method == "POST":
             raise GuestError(f"the simulator at {guest.sim_url} has no guests API yet ({method} {path} answered "
-                             f"{exc.code}); the guest is up but not registered") from None
+                             f"{exc.code}): guest not registered (and stopped)") from None
         raise GuestError(f"{method} {url} failed: HTTP {exc.code} {exc.read()[:500]!r}") from None
     except (urllib.error.URLError, OSError) as exc:
         raise GuestError(f"cannot reach the simulator at {guest.sim_url}: {exc}") from None

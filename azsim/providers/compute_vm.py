@@ -29,7 +29,8 @@ from .resources import get_group_or_raise, validate_location
 from .vm_storage import VmTarget
 
 SECRET_FIELDS = ("adminPassword", "customData")
-PUT_ONLY_KEYS = ("provisioningState", "instanceView", "vmId", "timeCreated")
+# Read-only properties a client may echo back; the simulator computes them itself.
+READ_ONLY_KEYS = ("provisioningState", "instanceView", "vmId", "timeCreated")
 
 
 # -- create ----------------------------------------------------------------------------------------
@@ -63,7 +64,7 @@ def _create(req, body):
     vm_storage.plan_data_disks(sim, target, plan, storage.get("dataDisks") or [])
 
     os_profile, secrets = _split_secrets(props.get("osProfile"), name, source.os_type)
-    vm_props = {key: copy.deepcopy(value) for key, value in props.items() if key not in PUT_ONLY_KEYS}
+    vm_props = {key: copy.deepcopy(value) for key, value in props.items() if key not in READ_ONLY_KEYS}
     vm_props.update({"vmId": str(uuid.uuid4()), "hardwareProfile": {**props["hardwareProfile"], "vmSize": size.name},
                      "storageProfile": plan.profile, "timeCreated": life.now_iso()})
     if os_profile:
@@ -196,7 +197,7 @@ def _wanted_properties(current, update, replace):
         for key in ("storageProfile", "hardwareProfile", "networkProfile"):
             wanted.setdefault(key, copy.deepcopy(current.get(key)))
         return wanted
-    wanted = copy.deepcopy({key: value for key, value in current.items() if key not in PUT_ONLY_KEYS})
+    wanted = copy.deepcopy({key: value for key, value in current.items() if key not in READ_ONLY_KEYS})
     return merge(wanted, update)
 
 
@@ -241,7 +242,7 @@ def _apply_properties(vm, wanted, size, plan):
     if "userData" in wanted:
         private(vm)["user_data"] = wanted["userData"]
     for key, value in wanted.items():
-        if key in PUT_ONLY_KEYS or key in ("storageProfile", "osProfile", "hardwareProfile", "userData"):
+        if key in READ_ONLY_KEYS or key in ("storageProfile", "osProfile", "hardwareProfile", "userData"):
             continue
         props[key] = copy.deepcopy(value)
     props["hardwareProfile"] = {**(wanted.get("hardwareProfile") or {}), "vmSize": size.name}
@@ -296,7 +297,8 @@ def list_vm_sizes(req):
     """Sizes this VM can be resized to: the same CPU architecture."""
     vm = life.get_or_404(req)
     size = vm_sizes.find(vm["properties"]["hardwareProfile"]["vmSize"])
-    return {"value": [vm_sizes.size_body(item) for item in vm_sizes.sizes_for_architecture(size.architecture)]}
+    architecture = size.architecture if size else private(vm).get("architecture", "x64")
+    return {"value": [vm_sizes.size_body(item) for item in vm_sizes.sizes_for_architecture(architecture)]}
 
 
 # -- delete ----------------------------------------------------------------------------------------

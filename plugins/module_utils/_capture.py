@@ -503,7 +503,8 @@ def _run_gallery(compute, step, facts, params, result, timings, deadline, check_
             try:
                 version = gallery_utils.create_version(compute, step["rg"], step["gallery"], step["definition"],
                                                        step["version"], step["body"], deadline,
-                                                       keep_failed=step["keep_failed"])
+                                                       keep_failed=step["keep_failed"],
+                                                       cleanup_timeout=min(600, params["wait_timeout"]))
             except AzureError as err:
                 err.partial = {"changed": True, "version": step["version"],
                                "replication": getattr(err, "replication", None),

@@ -186,7 +186,8 @@ def delete_version(compute, resource_group, gallery, definition, version, timeou
         wait_for(poller, operation, max(1, timeout))
 
 
-def create_version(compute, resource_group, gallery, definition, version, body, deadline, keep_failed=False):
+def create_version(compute, resource_group, gallery, definition, version, body, deadline, keep_failed=False,
+                   cleanup_timeout=600):
     """PUT a version and wait for replication. Returns the version (with replication status).
 
     A version that ends Failed or does not finish by ``deadline`` is deleted (unless ``keep_failed``), then
@@ -207,13 +208,18 @@ def create_version(compute, resource_group, gallery, definition, version, body, 
         err.cleanup = "kept" if keep_failed else "deleted"
         if not keep_failed and current is not None:
             try:
-                # a delete gets its own short budget: the version must not stay behind after a timeout
-                delete_version(compute, resource_group, gallery, definition, version, 600)
+                # the delete gets its own budget (the task's deadline may be spent): started, it removes the
+                # version even if it does not finish within the budget
+                delete_version(compute, resource_group, gallery, definition, version, cleanup_timeout)
             except AzureError as cleanup_err:
-                err.cleanup = "delete failed: %s" % cleanup_err
-        suffix = (" The failed version was deleted." if err.cleanup == "deleted"
-                  else " The failed version was kept (keep_failed=true)." if err.cleanup == "kept"
-                  else " Deleting the failed version also failed: %s" % err.cleanup)
+                err.cleanup = "deleting" if cleanup_err.code == "OperationTimedOut" else \
+                    "delete failed: %s" % cleanup_err
+        suffix = {
+            "deleted": " The failed version was deleted.",
+            "kept": " The failed version was kept (keep_failed=true).",
+            "deleting": " Deleting the failed version was started; it was not finished after %s seconds."
+                        % cleanup_timeout,
+        }.get(err.cleanup, " Deleting the failed version also failed: %s" % err.cleanup)
         if err.replication and err.replication["regions"]:
             suffix += " Replication: %s." % ", ".join(
                 "%s %s %s%%" % (item["region"], item["state"], item["progress"]) for item in err.replication["regions"])

@@ -150,7 +150,8 @@ class Resolver:
             return _custom_images.resolve_managed_image(self.client, sub, parsed["resource_group"], parsed["name"],
                                                         self.location, parsed["requested"])
         return _custom_images.resolve_gallery_image(self.client, sub, parsed["resource_group"], parsed["gallery"],
-                                                    parsed["name"], parsed["version"], self.location, parsed["requested"])
+                                                    parsed["name"], parsed["version"], self.location,
+                                                    parsed["requested"])
 
     def resolve_many(self, specs):
         """Resolve every spec; returns the details in input order or raises one AzureError naming each failure.

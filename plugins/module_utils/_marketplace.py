@@ -105,7 +105,8 @@ def arm_get(client, path, api_version, operation, query=None, missing_ok=False):
         params = {"api-version": api_version}
         params.update(query or {})
         url = quote(path, safe=_PATH_SAFE) + "?" + _query_string(params)
-    response = azure_call(operation, client.send_request, HttpRequest("GET", url, headers={"Accept": "application/json"}))
+    request = HttpRequest("GET", url, headers={"Accept": "application/json"})
+    response = azure_call(operation, client.send_request, request)
     status = response.status_code
     if 200 <= status < 300:
         try:
@@ -391,20 +392,18 @@ class Marketplace:
             "list SKUs of %s:%s in %s" % (publisher, offer, location), missing_ok))
 
     def versions(self, location, publisher, offer, sku, missing_ok=False):
-        return self._once(("versions", normalize_location(location), publisher.lower(), offer.lower(), sku.lower()), lambda: self._names(
-            self._base(location) + "/publishers/%s/artifacttypes/vmimage/offers/%s/skus/%s/versions"
-            % (publisher, offer, sku),
-            "list versions of %s in %s" % (format_urn(publisher, offer, sku, "*")[:-2], location), missing_ok))
+        key = ("versions", normalize_location(location), publisher.lower(), offer.lower(), sku.lower())
+        path = self._base(location) + "/publishers/%s/artifacttypes/vmimage/offers/%s/skus/%s/versions" % (
+            publisher, offer, sku)
+        operation = "list versions of %s:%s:%s in %s" % (publisher, offer, sku, location)
+        return self._once(key, lambda: self._names(path, operation, missing_ok))
 
     def version(self, location, publisher, offer, sku, version, missing_ok=False):
-        def get():
-            return arm_get(
-                self.client,
-                self._base(location) + "/publishers/%s/artifacttypes/vmimage/offers/%s/skus/%s/versions/%s"
-                % (publisher, offer, sku, version),
-                MARKETPLACE_API, "get Marketplace image %s in %s" % (format_urn(publisher, offer, sku, version), location),
-                missing_ok=missing_ok)
-        return self._once(("version", normalize_location(location), publisher.lower(), offer.lower(), sku.lower(), version.lower()), get)
+        key = ("version", normalize_location(location), publisher.lower(), offer.lower(), sku.lower(), version.lower())
+        path = self._base(location) + "/publishers/%s/artifacttypes/vmimage/offers/%s/skus/%s/versions/%s" % (
+            publisher, offer, sku, version)
+        operation = "get Marketplace image %s in %s" % (format_urn(publisher, offer, sku, version), location)
+        return self._once(key, lambda: arm_get(self.client, path, MARKETPLACE_API, operation, missing_ok=missing_ok))
 
     def locations(self):
         def get():
@@ -423,7 +422,8 @@ class Marketplace:
         given = {"publisher": publisher, "offer": offer, "sku": sku}
         missing = [name for name in needs.get(level, ()) if not given[name]]
         if missing:
-            raise AzureError("Listing %s needs %s." % (level, " and ".join(missing)), operation="list Marketplace images")
+            raise AzureError("Listing %s needs %s." % (level, " and ".join(missing)),
+                             operation="list Marketplace images")
         keep = name_filter_func(name_filter, filter_type)
         if level == "publishers":
             names = self.publishers(location, missing_ok=True)
@@ -434,23 +434,22 @@ class Marketplace:
         else:
             names = self.versions(location, publisher, offer, sku, missing_ok=True)
         if names is None:
-            self.diagnose(location, publisher, offer, sku, None, "list %s" % level)
+            operation = "list Marketplace %s" % level
+            self.diagnose(location, publisher, offer, sku, None, operation)
             raise AzureError("Marketplace listing of %s was not found in %s." % (level, location),
-                             status_code=404, code="NotFound", operation="list Marketplace %s" % level)
+                             status_code=404, code="NotFound", operation=operation)
         names = [name for name in names if keep(name)]
         if level == "versions":
             return sort_versions(names, reverse=True)
         return sorted(names, key=lambda item: (item.lower(), item))
 
     # diagnosis of a 404 -----------------------------------------------------------------------------------
-    def diagnose(self, location, publisher, offer, sku, version, what):
+    def diagnose(self, location, publisher, offer, sku, version, operation):
         """Raise the AzureError that names the wrong part (location/publisher/offer/SKU/version).
 
-        Called after ARM answered 404; returns only when every part exists (then the caller raises).
+        Called after ARM answered 404 (or 400); lists each level down to the first part that does not
+        exist and suggests the closest names. Returns only when every part exists (the caller raises).
         """
-        shown = what
-        operation = "resolve Marketplace image %s" % shown
-
         def fail(message):
             raise AzureError(message, status_code=404, code="NotFound", operation=operation)
 
@@ -515,7 +514,7 @@ class Marketplace:
         operation = "resolve Marketplace image %s" % shown
 
         def not_found(checked_version):
-            self.diagnose(location, publisher, offer, sku, checked_version, shown)
+            self.diagnose(location, publisher, offer, sku, checked_version, operation)
             return AzureError("Marketplace image %s was not found in %s." % (shown, location),
                               status_code=404, code="NotFound", operation=operation)
 
@@ -538,7 +537,7 @@ class Marketplace:
                 body = self._newest_deployable(location, publisher, offer, sku, candidates, operation)
         except AzureError as err:
             if err.status_code == 400:  # e.g. an unknown location: say which part is wrong
-                self.diagnose(location, publisher, offer, sku, None, shown)
+                self.diagnose(location, publisher, offer, sku, None, operation)
             raise
         names = self._canonical_names(body, publisher, offer, sku)
         details = image_details(body, normalize_location(location), *names, requested=shown)

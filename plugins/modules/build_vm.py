@@ -25,7 +25,7 @@ description:
   - With O(state=absent) and O(scope=outputs), deletes the images and gallery versions tagged with O(build_id)
     (rollback after a failed capture or replication).
 author:
-  - goldenimage.azure contributors
+  - goldenimage.azure contributors (@goldenimage)
 extends_documentation_fragment:
   - goldenimage.azure.azure
   - goldenimage.azure.attributes
@@ -49,8 +49,9 @@ options:
   scope:
     description:
       - With O(state=absent), V(group) deletes the whole temporary resource group, V(vm) only the VM and its OS disk.
-      - V(outputs) rolls back a failed build - it deletes the managed images in O(managed_image.resource_group) and the
-        versions of the gallery image O(gallery) whose C(goldenimage-build-id) tag is O(build_id), and nothing else.
+      - V(outputs) rolls back a failed build - it deletes the managed images in the resource group of O(managed_image)
+        and the versions of the gallery image O(gallery) whose C(goldenimage-build-id) tag is O(build_id), and nothing
+        else.
     type: str
     choices: [group, vm, outputs]
     default: group
@@ -192,7 +193,9 @@ seealso:
   - module: goldenimage.azure.image_facts
   - module: goldenimage.azure.vm_generalize
   - module: goldenimage.azure.image_capture
-  - role: goldenimage.azure.builder
+  - name: The goldenimage.azure.builder role
+    description: Creates build VMs with this module, waits for them and cleans up.
+    link: https://github.com/goldenimage/azure/blob/main/roles/builder/README.md
 """
 
 EXAMPLES = r"""
@@ -247,7 +250,7 @@ vm_id:
   description: Resource id of the build VM.
   returned: state=present
   type: str
-  sample: /subscriptions/00000000-0000-4000-8000-000000000001/resourceGroups/gi-build-ubuntu-2404-20261126t0100/providers/Microsoft.Compute/virtualMachines/gi-ubuntu-2404-20261126t0100
+  sample: /subscriptions/00000000-0000-4000-8000-000000000001/resourceGroups/gi-build-b1/providers/Microsoft.Compute/virtualMachines/gi-b1
 vm_unique_id:
   description: The VM's unique id (C(properties.vmId)); null in check mode.
   returned: state=present
@@ -277,7 +280,7 @@ os_disk_id:
   description: Resource id of the VM's OS disk.
   returned: state=present
   type: str
-  sample: /subscriptions/00000000-0000-4000-8000-000000000001/resourceGroups/gi-build-ubuntu-2404-20261126t0100/providers/Microsoft.Compute/disks/gi-ubuntu-2404-20261126t0100-osdisk
+  sample: /subscriptions/00000000-0000-4000-8000-000000000001/resourceGroups/gi-build-b1/providers/Microsoft.Compute/disks/gi-b1-osdisk
 os_disk_name:
   description: Name of the VM's OS disk.
   returned: state=present

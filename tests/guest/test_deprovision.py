@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import shutil
 
 import pytest
 
@@ -98,7 +99,11 @@ def assert_sealed(root, user="azureuser", other_homes=("home/appuser",)):
     assert not (root / "var/lib/waagent/ovf-env.xml").exists()
 
 
-def test_role_deprovisions_and_verifies(linux_guest, guest_inventory, tmp_path):
+@pytest.mark.parametrize("mode", ["chroot", "nspawn"])
+def test_role_deprovisions_and_verifies(make_guest, guest_inventory, tmp_path, mode):
+    if mode == "nspawn" and shutil.which("systemd-nspawn") is None:
+        pytest.skip("nspawn mode needs systemd-nspawn (apt-get install systemd-container)")
+    linux_guest = make_guest(mode=mode)
     root = linux_guest.root
     assert (root / "home/azureuser/.ssh/authorized_keys").is_file()
     leave_build_residue(linux_guest)
