@@ -19,13 +19,13 @@ SANITY_TREE := $(SANITY_ROOT)/ansible_collections/goldenimage/azure
 # the repository as a collection, for ansible-playbook, molecule and the demo (tests/harness.py uses the same link)
 COLLECTIONS := $(abspath $(BUILD))/collections
 GET_PIP := $(HOME)/.ansible/test/cache/get_pip_24_2.py
+ARTIFACT_TOP := MANIFEST.json|FILES.json|README.md|CHANGELOG.(rst|md)|LICENSES|changelogs|docs|meta|playbooks|plugins|roles|tests|requirements.txt|bindep.txt
 MOLECULE_SCENARIOS := $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard extensions/molecule/*/molecule.yml))))
 DEMO_PLAYBOOK ?= build-golden-image.yml
 DEMO_ARGS ?=
 SIM_PORT ?= 8443
 
 export PATH := $(BIN):$(PATH)
-export ANSIBLE_PYTHON_INTERPRETER := $(BIN)/python
 
 .PHONY: help test venv sanity lint docs-lint changelog-lint build introspect pytest molecule demo bench sim clean \
 	collections-link guests
@@ -60,7 +60,9 @@ collections-link:
 	@ln -sfn $(CURDIR) $(COLLECTIONS)/ansible_collections/goldenimage/azure
 
 # ---------------------------------------------------------------------------------------------- gates
-test: sanity lint docs-lint changelog-lint introspect molecule pytest
+# -k: one failing gate does not hide the others; make still exits non-zero.
+test:
+	$(MAKE) --no-print-directory -k sanity lint docs-lint changelog-lint introspect molecule pytest
 
 build: venv
 	rm -rf $(BUILD)/dist
@@ -68,6 +70,10 @@ build: venv
 	rm -rf $(SANITY_ROOT)
 	mkdir -p $(SANITY_TREE)
 	tar -xzf $(ARTIFACT) -C $(SANITY_TREE)
+	@# only collection content may ship: a new top-level tool directory needs a build_ignore entry
+	@extra=$$(cd $(SANITY_TREE) && { ls -A | grep -vxE '$(ARTIFACT_TOP)' || true; } && \
+	  { ls -A tests | grep -vxE 'sanity|config.yml' | sed 's|^|tests/|' || true; }); \
+	if [ -n "$$extra" ]; then echo "not collection content in $(ARTIFACT); add to build_ignore in galaxy.yml:" $$extra >&2; exit 1; fi
 
 # On the built artifact: build_ignore keeps the simulator, guests, benchmarks and the Python suites out.
 sanity: build $(GET_PIP)
@@ -108,7 +114,7 @@ demo: venv collections-link
 	  ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) \
 	    $(BIN)/python examples/demo/run_demo.py --playbook $(DEMO_PLAYBOOK) -- $(DEMO_ARGS); \
 	else \
-	  ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) PYTHON=$(BIN)/python \
+	  ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) ANSIBLE_PYTHON_INTERPRETER=$(BIN)/python PYTHON=$(BIN)/python \
 	    .ci/with-sim $(BIN)/ansible localhost -m goldenimage.azure.image_facts \
 	    -a '{"location": "eastus", "images": ["Canonical:ubuntu-24_04-lts:server:latest", "RedHat:RHEL:8-lvm-gen2:8.*"]}'; \
 	fi

@@ -78,6 +78,18 @@ class AdminClient:
     def reset(self, settings=False):
         return self.post("reset", {"settings": True} if settings else None)
 
+    def guests(self):
+        return self.get("guests")["value"]
+
+    def add_guest(self, name, address, ports, os_type="linux", provision_command=None):
+        body = {"name": name, "address": address, "ports": ports, "os": os_type}
+        if provision_command:
+            body["provision_command"] = list(provision_command)
+        return self.post("guests", body)
+
+    def remove_guest(self, name):
+        return self.delete(f"guests/{name}")
+
     def finish_operations(self):
         return self.post("operations/finish")
 

@@ -17,7 +17,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
-from tests.harness import run_playbook  # noqa: E402
+from tests.harness import run_playbook
 
 PLAY = """
 - hosts: localhost

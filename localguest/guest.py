@@ -17,6 +17,7 @@ makes the guest reachable at a plain address (127.77.0.0/16 is loopback) as a VM
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import ipaddress
 import json
 import os
@@ -25,6 +26,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -150,6 +152,14 @@ class Guest:
     @property
     def root(self) -> Path:
         return self.dir / "root"
+
+    @property
+    def live_root(self) -> Path:
+        """The guest's ``/`` as its own processes see it, mounts inside the guest included (nspawn puts a
+        tmpfs on /tmp): ``/proc/<leader>/root``. Only while the guest runs; ``root`` is the overlay itself."""
+        if not _alive(self.leader, self.leader_start):
+            raise GuestError(f"guest {self.name} is not running")
+        return Path(f"/proc/{self.leader}/root")
 
     def path(self, guest_path: str) -> Path:
         """Host path of a path inside the guest, e.g. ``guest.path("/etc/passwd")``."""
@@ -315,19 +325,27 @@ def start_guest(name: str, address: str | None = None, port: int = 22, mode: str
         raise GuestError(f"no rootfs cache at {base}: run python -m localguest prepare (as root) first")
     workdir = Path(workdir or default_workdir()).resolve()
     workdir.mkdir(parents=True, exist_ok=True)
-    if (workdir / name / "state.json").exists() or (workdir / name).exists():
-        with contextlib.suppress(GuestError):
+    if (workdir / name).exists():
+        try:
             existing = Guest.load(name, workdir)
-            if existing.running:
-                raise GuestError(f"guest {name} is already running at {existing.address}:{existing.port}")
+        except GuestError:
+            existing = None
+        if existing is not None and existing.running:
+            raise GuestError(f"guest {name} is already running at {existing.address}:{existing.port}")
         stop_guest(name, workdir=workdir)  # stale leftovers of a guest that died
-    if address is None:
-        address = _pick_address(workdir, port)
-    elif ipaddress.ip_address(address) not in ipaddress.ip_network("127.0.0.0/8"):
+    if address is not None and ipaddress.ip_address(address) not in ipaddress.ip_network("127.0.0.0/8"):
         raise GuestError(f"address {address} is not a loopback address (use 127.77.0.0/16)")
-    elif not _bindable(address, port):
-        raise GuestError(f"{address}:{port} is already in use on the host")
+    # Concurrent `up`s must not pick the same address: hold a host-wide lock until the forwarder listens.
+    with open(Path(tempfile.gettempdir()) / "localguest-addresses.lock", "w", encoding="utf-8") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if address is None:
+            address = _pick_address(workdir, port)
+        elif not _bindable(address, port):
+            raise GuestError(f"{address}:{port} is already in use on the host")
+        return _start(name, address, port, mode, workdir, base, sim_url, ca, timeout)
 
+
+def _start(name, address, port, mode, workdir, base, sim_url, ca, timeout) -> Guest:
     started = time.monotonic()
     guest = Guest(name=name, workdir=str(workdir), address=address, port=port, mode=mode, sim_url=sim_url, sim_ca=ca,
                   started=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))

@@ -84,8 +84,27 @@ def summary(manifest):
             lines.append(f"    managed image   {image['id']}")
         if version:
             lines.append(f"    gallery version {version['id']} (regions {', '.join(version['regions'])})")
-        lines.append("    phases (s): " + ", ".join(f"{k} {v}" for k, v in build["phases"].items()))
+        order = ["resolve", "create", "customize", "deprovision", "capture", "cleanup"]
+        phases = sorted(build["phases"].items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else 99)
+        lines.append("    phases (s): " + ", ".join(f"{k} {v}" for k, v in phases))
     return "\n".join(lines)
+
+
+def guest_report(name):
+    """What deprovisioning left in the guest's root filesystem (read from the host, no SSH)."""
+    from localguest.guest import Guest
+
+    root = Guest.load(name).root
+    passwd = (root / "etc/passwd").read_text()
+    checks = {
+        "build user azureuser removed": "\nazureuser:" not in "\n" + passwd,
+        "/home/azureuser removed": not (root / "home/azureuser").exists(),
+        "SSH host keys removed": not list((root / "etc/ssh").glob("ssh_host_*")),
+        "/var/lib/waagent emptied": not any((root / "var/lib/waagent").glob("*")),
+        "machine-id reset": not (root / "etc/machine-id").exists() or not (root / "etc/machine-id").read_text().strip(),
+        "customisation applied (/etc/golden-image-release)": (root / "etc/golden-image-release").exists(),
+    }
+    return "\n".join(f"  [{'x' if ok else ' '}] {label}" for label, ok in checks.items())
 
 
 def main(argv=None):
@@ -137,10 +156,13 @@ def main(argv=None):
             "ANSIBLE_INVENTORY_UNPARSED_WARNING": "False",
             "PATH": bindir + os.pathsep + env.get("PATH", ""),
         })
-        command = [os.path.join(bindir, "ansible-playbook"), "-i", "localhost,", args.playbook,
+        inventory = os.path.join(workdir, "inventory.ini")
+        with open(inventory, "w", encoding="utf-8") as handle:
+            handle.write(f"localhost ansible_connection=local ansible_python_interpreter={python}\n")
+        command = [os.path.join(bindir, "ansible-playbook"), "-i", inventory, args.playbook,
                    "-e", f"@{args.vars}", "-e", json.dumps({"golden_image_manifest": manifest_path}),
                    *args.ansible_args]
-        say("running: " + " ".join(command[:5]) + f" -e @{os.path.relpath(args.vars, ROOT)}")
+        say(f"running: ansible-playbook {os.path.relpath(args.playbook, ROOT)} -e @{os.path.relpath(args.vars, ROOT)}")
         started = time.monotonic()
         rc = subprocess.run(command, cwd=ROOT, env=run_env, check=False).returncode
         say(f"ansible-playbook exited {rc} after {time.monotonic() - started:.1f} s")
@@ -154,6 +176,8 @@ def main(argv=None):
         left = [f"{item['type']} {item['name']}" for item in sim.admin.resources()]
         print("\n===== resources in the simulator afterwards =====")
         print("\n".join(left) if left else "(none)")
+        print("\n===== the guest, read from the host =====")
+        print(guest_report(guest))
         guests = sim.admin.get("guests")["value"]
         print("guest bindings: " + ", ".join(f"{g['name']} -> {g['bound_to'] or 'free'}" for g in guests))
     finally:

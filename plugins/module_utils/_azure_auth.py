@@ -23,6 +23,7 @@ from ansible.module_utils.parsing.convert_bool import boolean
 
 from ansible_collections.goldenimage.azure.plugins.module_utils._azure_errors import (
     AzureError,
+    from_sdk,
     register_secret,
 )
 
@@ -211,7 +212,7 @@ def _choose_source(values, profile_name, environ):
         return "msi", "a managed identity endpoint is set"
     if shutil.which("az", path=environ.get("PATH")):
         return "cli", "the Azure CLI is installed"
-    return "msi", "nothing else was found, so the VM's managed identity (IMDS)"
+    return "msi", "no other credentials were found (this uses the VM's managed identity through IMDS)"
 
 
 def _normalise_arm(url):
@@ -297,7 +298,11 @@ def build_credential(settings, cloud):
     with _LOCK:
         credential = _CREDENTIALS.get(key)
         if credential is None:
-            credential = _CREDENTIALS[key] = CachedTokenCredential(_new_credential(settings, cloud))
+            hint = None
+            if settings.auto_reason:
+                hint = ("auth_source auto chose %s because %s; set auth_source or the credential options "
+                        "(ansible-doc goldenimage.azure.image_facts lists them)" % (settings.source, settings.auto_reason))
+            credential = _CREDENTIALS[key] = CachedTokenCredential(_new_credential(settings, cloud), hint=hint)
     return credential
 
 
@@ -352,8 +357,9 @@ class CachedTokenCredential:
 
     _MARGIN = 300  # seconds before expiry to fetch a new token, as azure-core's policies do
 
-    def __init__(self, credential):
+    def __init__(self, credential, hint=None):
         self.credential = credential
+        self.hint = hint  # why this source was chosen, added to authentication errors
         self._tokens = {}
         self._lock = threading.Lock()
 
@@ -361,13 +367,25 @@ class CachedTokenCredential:
         import time
 
         if kwargs.get("claims"):
-            return self.credential.get_token(*scopes, **kwargs)  # a CAE challenge must reach the server
+            return self._fetch(scopes, kwargs)  # a CAE challenge must reach the server
         key = (scopes, kwargs.get("tenant_id"))
         with self._lock:
             token = self._tokens.get(key)
             if token is None or token.expires_on - self._MARGIN <= time.time():
-                token = self._tokens[key] = self.credential.get_token(*scopes, **kwargs)
+                token = self._tokens[key] = self._fetch(scopes, kwargs)
             return token
+
+    def _fetch(self, scopes, kwargs):
+        try:
+            return self.credential.get_token(*scopes, **kwargs)
+        except Exception as exc:  # pylint: disable=broad-except  # translated below, re-raised otherwise
+            err = from_sdk(exc)
+            if not isinstance(err, AzureError):
+                raise
+            if self.hint and err.code in ("CredentialUnavailableError", "ClientAuthenticationError"):
+                err.message = "%s (%s)" % (err.message, self.hint)
+                err.args = (err.message,)
+            raise err from None
 
     def close(self):
         close = getattr(self.credential, "close", None)

@@ -16,14 +16,14 @@ from __future__ import annotations
 import re
 import time
 
+from ansible_collections.goldenimage.azure.plugins.module_utils import _gallery as gallery_utils
+from ansible_collections.goldenimage.azure.plugins.module_utils import _vmstate as vmstate
 from ansible_collections.goldenimage.azure.plugins.module_utils._azure_client import (
     AzureError,
     azure_call,
     to_snake,
     wait_for,
 )
-from ansible_collections.goldenimage.azure.plugins.module_utils import _gallery as gallery_utils
-from ansible_collections.goldenimage.azure.plugins.module_utils import _vmstate as vmstate
 from ansible_collections.goldenimage.azure.plugins.module_utils._versions import newest
 
 SOURCE_URN_TAG = "goldenimage-source-urn"
@@ -216,9 +216,34 @@ def check_image_source(facts):
         raise AzureError("managed_image: the source is already a managed image; use the gallery target to publish it")
 
 
-def create_image(compute, resource_group, name, body, deadline):
+def create_image(compute, resource_group, name, body, deadline, cleanup_timeout=600):
+    """PUT a managed image and wait; an image that ends Failed or times out is deleted (it is never usable)."""
     operation = "create managed image '%s'" % name
     poller = azure_call(operation, compute.images.begin_create_or_update, resource_group, name, body)
+    try:
+        return vmstate.wire(wait_for(poller, operation, max(1, deadline - time.monotonic())))
+    except AzureError as err:
+        err.cleanup = "deleted"
+        try:
+            delete_image(compute, resource_group, name, time.monotonic() + cleanup_timeout)
+        except AzureError as cleanup_err:
+            err.cleanup = "deleting" if cleanup_err.code == "OperationTimedOut" else \
+                "delete failed: %s" % cleanup_err
+        err.message += {"deleted": " The failed image was deleted.",
+                        "deleting": " Deleting the failed image was started."}.get(
+            err.cleanup, " Deleting the failed image also failed: %s" % err.cleanup)
+        err.partial = {"changed": True, "cleanup": err.cleanup}
+        raise
+
+
+def merged_tags(existing, tags):
+    """The tags a resource should carry: its own, with ours added or updated (foreign tags are kept)."""
+    return dict((existing or {}).get("tags") or {}, **tags)
+
+
+def update_image_tags(compute, resource_group, name, tags, deadline):
+    operation = "update tags of managed image '%s'" % name
+    poller = azure_call(operation, compute.images.begin_update, resource_group, name, {"tags": tags})
     return vmstate.wire(wait_for(poller, operation, max(1, deadline - time.monotonic())))
 
 
@@ -285,7 +310,7 @@ def _snake(body):
 
 
 # -- orchestration -------------------------------------------------------------------------------
-def capture(compute, subscription_id, params, check_mode=False):
+def capture(compute, subscription_id, params, check_mode=False):  # noqa: C901  # one linear plan, read top-down
     """The whole image_capture task; returns the module result."""
     deadline = time.monotonic() + params["wait_timeout"]
     timings = {}
@@ -329,7 +354,7 @@ def capture(compute, subscription_id, params, check_mode=False):
         if existing is not None:
             state = vmstate.props(existing).get("provisioningState")
             if vmstate.same_id(image_source_ref(existing), ref) and state != "Failed":
-                action = "keep"
+                action = "update" if merged_tags(existing, tags) != (existing.get("tags") or {}) else "keep"
             elif state == "Failed" or force:
                 action = "replace"
             else:
@@ -354,19 +379,25 @@ def capture(compute, subscription_id, params, check_mode=False):
     if "image" in plan:
         step = plan["image"]
         result["managed_image_action"] = step["action"]
+        after = step["existing"] if step["action"] == "keep" else step["body"]
+        if step["action"] == "update":
+            after = dict(step["existing"], tags=merged_tags(step["existing"], tags))
         if step["action"] == "keep":
             result["managed_image"] = _snake(step["existing"])
         elif check_mode:
-            result["managed_image"] = _snake(dict(step["body"], name=step["name"]))
+            result["managed_image"] = _snake(dict(after, name=step["name"]))
         else:
             started = time.monotonic()
-            if step["action"] == "replace":
-                delete_image(compute, step["rg"], step["name"], deadline)
-            image = create_image(compute, step["rg"], step["name"], step["body"], deadline)
+            if step["action"] == "update":
+                image = update_image_tags(compute, step["rg"], step["name"], after["tags"], deadline)
+            else:
+                if step["action"] == "replace":
+                    delete_image(compute, step["rg"], step["name"], deadline)
+                image = create_image(compute, step["rg"], step["name"], step["body"], deadline,
+                                     cleanup_timeout=min(600, params["wait_timeout"]))
             result["managed_image"] = _snake(image)
             timings["managed_image"] = round(time.monotonic() - started, 3)
-        result["diff"]["after"]["managed_image"] = _image_diff(step["body"] if step["action"] != "keep"
-                                                               else step["existing"])
+        result["diff"]["after"]["managed_image"] = _image_diff(after)
     if "gallery" in plan:
         _run_gallery(compute, plan["gallery"], facts, params, result, timings, deadline, check_mode)
     return result
@@ -419,9 +450,8 @@ def _plan_gallery(compute, facts, opts, tags, force):
                      "security_type": wanted_security or facts["security_type"],
                      "architecture": opts.get("architecture") or "x64"}
         gallery_utils.check_definition(def_facts, facts, "The %s to be created" % where)
-        def_body = gallery_utils.definition_body(location, def_facts, {"publisher": opts["publisher"],
-                                                                      "offer": opts["offer"], "sku": opts["sku"]},
-                                                 opts.get("description"), None, tags)
+        identifier = {"publisher": opts["publisher"], "offer": opts["offer"], "sku": opts["sku"]}
+        def_body = gallery_utils.definition_body(location, def_facts, identifier, opts.get("description"), None, tags)
     if wanted_security and definition is not None and gallery_utils.definition_security_type(definition) != wanted_security:
         raise AzureError("gallery.security_type: %s is %s, not %s; a definition's security type cannot change"
                          % (where, gallery_utils.definition_security_type(definition), wanted_security),
@@ -466,13 +496,53 @@ def _plan_gallery(compute, facts, opts, tags, force):
                   "storage_account_type": opts.get("storage_account_type") or "Standard_LRS",
                   "exclude_from_latest": opts.get("exclude_from_latest"),
                   "end_of_life_date": opts.get("end_of_life_date")}
+    update = None
+    if action == "keep":
+        update = publishing_update(existing_version, publishing, opts.get("target_regions") is not None, tags)
+        if update:
+            action = "update"
     return {
+        "update": update,
         "action": action, "rg": rg, "gallery": gname, "definition": dname, "version": version_name,
         "location": location, "create_gallery": gallery is None, "create_definition": definition is None,
         "definition_body": def_body, "definition_facts": def_facts, "existing_version": existing_version,
         "existing_gallery": gallery, "existing_definition": definition,
         "body": version_body(location, facts, publishing, tags), "keep_failed": opts.get("keep_failed"),
     }
+
+
+def _region_set(targets):
+    return sorted((normalize_region(item.get("name")), int(item.get("regionalReplicaCount") or 0),
+                   item.get("storageAccountType"), bool(item.get("excludeFromLatest"))) for item in targets or [])
+
+
+def publishing_update(version, publishing, regions_given, tags):
+    """The PATCH body that brings an existing version (same source) to the requested publishing settings and tags,
+    or None. Only what the task sets is compared: regions when given, exclude_from_latest and end_of_life_date
+    when set; tags are added to the version's own."""
+    current = vmstate.props(version).get("publishingProfile") or {}
+    wanted = version_body(version.get("location"), {"type": "vm", "id": ""}, publishing, {})["properties"][
+        "publishingProfile"]
+    profile = {}
+    if regions_given:
+        for item in wanted["targetRegions"]:
+            item.setdefault("excludeFromLatest", False)
+        if _region_set(wanted["targetRegions"]) != _region_set(current.get("targetRegions")):
+            profile["targetRegions"] = wanted["targetRegions"]
+    if publishing.get("exclude_from_latest") is not None and \
+            bool(current.get("excludeFromLatest")) != publishing["exclude_from_latest"]:
+        profile["excludeFromLatest"] = publishing["exclude_from_latest"]
+    if publishing.get("end_of_life_date") and \
+            (current.get("endOfLifeDate") or "")[:10] != publishing["end_of_life_date"][:10]:
+        profile["endOfLifeDate"] = publishing["end_of_life_date"]
+    new_tags = merged_tags(version, tags)
+    if not profile and new_tags == (version.get("tags") or {}):
+        return None
+    body = {"tags": new_tags}
+    if profile:
+        body["properties"] = {"publishingProfile": dict(current, **profile)}
+        body["properties"]["publishingProfile"].pop("publishedDate", None)
+    return body
 
 
 def _run_gallery(compute, step, facts, params, result, timings, deadline, check_mode):
@@ -484,7 +554,9 @@ def _run_gallery(compute, step, facts, params, result, timings, deadline, check_
             gallery = {"name": step["gallery"], "location": step["location"]}
         if step["create_definition"]:
             definition = dict(step["definition_body"], name=step["definition"])
-        if step["action"] != "keep":
+        if step["action"] == "update":
+            version = _apply_update(version, step["update"])
+        elif step["action"] != "keep":
             version = dict(step["body"], name=step["version"])
     else:
         started = time.monotonic()
@@ -499,7 +571,11 @@ def _run_gallery(compute, step, facts, params, result, timings, deadline, check_
         if step["action"] == "replace":
             gallery_utils.delete_version(compute, step["rg"], step["gallery"], step["definition"], step["version"],
                                          max(1, deadline - time.monotonic()))
-        if step["action"] != "keep":
+        if step["action"] == "update":
+            version = gallery_utils.update_version(compute, step["rg"], step["gallery"], step["definition"],
+                                                   step["version"], step["update"], deadline)
+            timings["gallery_image_version"] = round(time.monotonic() - started, 3)
+        elif step["action"] != "keep":
             try:
                 version = gallery_utils.create_version(compute, step["rg"], step["gallery"], step["definition"],
                                                        step["version"], step["body"], deadline,
@@ -517,3 +593,12 @@ def _run_gallery(compute, step, facts, params, result, timings, deadline, check_
     result["gallery_image_version"] = _snake(version)
     result["replication"] = gallery_utils.replication(version) if version and not check_mode else None
     result["diff"]["after"]["gallery_image_version"] = _version_diff(version)
+
+
+def _apply_update(version, update):
+    after = dict(version, tags=update["tags"])
+    if "properties" in update:
+        props = dict(vmstate.props(version))
+        props["publishingProfile"] = update["properties"]["publishingProfile"]
+        after["properties"] = props
+    return after

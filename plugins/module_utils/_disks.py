@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import time
 
+from ansible_collections.goldenimage.azure.plugins.module_utils import _vmstate as vmstate
 from ansible_collections.goldenimage.azure.plugins.module_utils._azure_client import (
     AzureError,
     azure_call,
     retry_action,
     wait_for,
 )
-from ansible_collections.goldenimage.azure.plugins.module_utils import _vmstate as vmstate
 
 SKUS = ("Standard_LRS", "StandardSSD_LRS", "Premium_LRS", "StandardSSD_ZRS", "Premium_ZRS", "PremiumV2_LRS",
         "UltraSSD_LRS")

@@ -15,12 +15,12 @@ from __future__ import annotations
 import re
 import time
 
+from ansible_collections.goldenimage.azure.plugins.module_utils import _vmstate as vmstate
 from ansible_collections.goldenimage.azure.plugins.module_utils._azure_client import (
     AzureError,
     azure_call,
     wait_for,
 )
-from ansible_collections.goldenimage.azure.plugins.module_utils import _vmstate as vmstate
 from ansible_collections.goldenimage.azure.plugins.module_utils._versions import newest
 
 VERSION_RE = re.compile(r"^\d+\.\d+\.\d+$")
@@ -86,8 +86,8 @@ def check_definition(facts, source, where):
             if source["os_state"] == "Specialized" and source["type"] == "vm" else ""))
     if (facts.get("hyper_v_generation") or "V1").upper() != (source["hyper_v_generation"] or "V1").upper():
         problems.append("Hyper-V generation: the definition is %s, the source is %s (a definition's generation "
-                        "cannot change; use another definition)" % (facts.get("hyper_v_generation"),
-                                                                      source["hyper_v_generation"]))
+                        "cannot change; use another definition)"
+                        % (facts.get("hyper_v_generation"), source["hyper_v_generation"]))
     wanted = facts.get("security_type") or "Standard"
     have = source["security_type"] or "Standard"
     if wanted in SUPPORTED_TYPES:
@@ -125,10 +125,10 @@ def get_definition(compute, resource_group, gallery, name):
 
 
 def list_versions(compute, resource_group, gallery, definition):
-    pages = azure_call("list versions of gallery image '%s/%s'" % (gallery, definition),
-                       compute.gallery_image_versions.list_by_gallery_image, resource_group, gallery, definition)
-    return [vmstate.wire(item) for item in azure_call("list versions of gallery image '%s/%s'"
-                                                        % (gallery, definition), list, pages)]
+    operation = "list versions of gallery image '%s/%s'" % (gallery, definition)
+    pages = azure_call(operation, compute.gallery_image_versions.list_by_gallery_image, resource_group, gallery,
+                       definition)
+    return [vmstate.wire(item) for item in azure_call(operation, list, pages)]
 
 
 def get_version(compute, resource_group, gallery, definition, version, replication=True):
@@ -225,4 +225,13 @@ def create_version(compute, resource_group, gallery, definition, version, body, 
                 "%s %s %s%%" % (item["region"], item["state"], item["progress"]) for item in err.replication["regions"])
         err.message = err.message + suffix
         raise
+    return get_version(compute, resource_group, gallery, definition, version)
+
+
+def update_version(compute, resource_group, gallery, definition, version, body, deadline):
+    """PATCH publishing settings/tags of an existing version; new regions replicate within the deadline."""
+    operation = "update gallery image version '%s/%s/%s'" % (gallery, definition, version)
+    poller = azure_call(operation, compute.gallery_image_versions.begin_update, resource_group, gallery, definition,
+                        version, body)
+    wait_for(poller, operation, max(1, deadline - time.monotonic()))
     return get_version(compute, resource_group, gallery, definition, version)

@@ -13,12 +13,12 @@ from __future__ import annotations
 import datetime
 import time
 
+from ansible_collections.goldenimage.azure.plugins.module_utils import _vmstate as vmstate
 from ansible_collections.goldenimage.azure.plugins.module_utils._azure_client import (
     AzureError,
     azure_call,
     wait_for,
 )
-from ansible_collections.goldenimage.azure.plugins.module_utils import _vmstate as vmstate
 
 DEPROVISIONED_TAG = "goldenimage-deprovisioned"
 

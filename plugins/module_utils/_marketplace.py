@@ -366,8 +366,8 @@ class Marketplace:
 
     def _base(self, location):
         # ARM wants the programmatic name ('eastus'); accept display names ('East US') as az CLI does
-        return "/subscriptions/%s/providers/Microsoft.Compute/locations/%s" % (self.subscription_id,
-                                                                             normalize_location(location))
+        return "/subscriptions/%s/providers/Microsoft.Compute/locations/%s" % (
+            self.subscription_id, normalize_location(location))
 
     def _names(self, path, operation, missing_ok=False):
         body = arm_get(self.client, path, MARKETPLACE_API, operation, missing_ok=missing_ok)
@@ -442,6 +442,27 @@ class Marketplace:
         if level == "versions":
             return sort_versions(names, reverse=True)
         return sorted(names, key=lambda item: (item.lower(), item))
+
+    def versions_with_details(self, location, publisher, offer, sku, name_filter=None, filter_type="glob"):
+        """Every version of one SKU with its details, newest first, in one request (``$expand=properties``)."""
+        keep = name_filter_func(name_filter, filter_type)
+        operation = "list versions of %s:%s:%s with details in %s" % (publisher, offer, sku, location)
+        path = self._base(location) + "/publishers/%s/artifacttypes/vmimage/offers/%s/skus/%s/versions" % (
+            publisher, offer, sku)
+        body = arm_get(self.client, path, MARKETPLACE_API, operation, query={"$expand": "properties"},
+                       missing_ok=True)
+        if body is None:
+            self.diagnose(location, publisher, offer, sku, None, operation)
+            raise AzureError("Marketplace versions of %s:%s:%s were not found in %s."
+                             % (publisher, offer, sku, location), status_code=404, code="NotFound",
+                             operation=operation)
+        items = body if isinstance(body, list) else body.get("value") or []
+        by_name = {item["name"]: item for item in items if isinstance(item, dict) and item.get("name")}
+        result = []
+        for name in sort_versions((name for name in by_name if keep(name)), reverse=True):
+            names = self._canonical_names(by_name[name], publisher, offer, sku)
+            result.append(image_details(by_name[name], normalize_location(location), *names))
+        return result
 
     # diagnosis of a 404 -----------------------------------------------------------------------------------
     def diagnose(self, location, publisher, offer, sku, version, operation):

@@ -26,7 +26,7 @@ description:
   - Returns each disk's facts before and after, the IOPS and throughput Azure reports for the result, and for a VM
     its temporary disk (from the VM size) and whether each disk is managed.
 author:
-  - goldenimage.azure contributors
+  - goldenimage.azure contributors (@goldenimage)
 options:
   id:
     description:
@@ -241,10 +241,13 @@ seconds:
   sample: {"deallocate": 30.2, "update:build-vm_OsDisk_1": 5.1, "restore:start": 25.4}
 """
 
-from ansible_collections.goldenimage.azure.plugins.module_utils._azure_client import AzureError
-from ansible_collections.goldenimage.azure.plugins.module_utils._azure_module import AzureModule
-from ansible_collections.goldenimage.azure.plugins.module_utils import _disks
-from ansible_collections.goldenimage.azure.plugins.module_utils import _vmstate
+from ansible_collections.goldenimage.azure.plugins.module_utils import _disks, _vmstate
+from ansible_collections.goldenimage.azure.plugins.module_utils._azure_client import (
+    AzureError,
+)
+from ansible_collections.goldenimage.azure.plugins.module_utils._azure_module import (
+    AzureModule,
+)
 
 
 def main():

@@ -29,10 +29,12 @@ description:
     O(gallery.keep_failed=true), so no broken version is left for C(latest) to pick.
   - Tags C(goldenimage-source-urn) (the base image URN with its concrete version, when the source knows it) and
     C(goldenimage-build-id) (O(build_id)) are added to what is created.
-  - "Idempotent: an existing image or version with the same name made from the same source is left as it is
-    (C(changed=false)); one made from another source is an error unless O(force=true), which replaces it."
+  - "Idempotent: an existing image or version with the same name made from the same source is kept (C(changed=false));
+    only its mutable settings are brought in line (tags; a version's target regions, replica counts, storage type,
+    C(exclude_from_latest) and end-of-life date, with new regions replicated). One made from another source is an
+    error unless O(force=true), which replaces it."
 author:
-  - goldenimage.azure contributors
+  - goldenimage.azure contributors (@goldenimage)
 options:
   source:
     description:
@@ -178,9 +180,11 @@ options:
         choices: [Standard_LRS, Standard_ZRS, Premium_LRS, PremiumV2_LRS]
         default: Standard_LRS
       exclude_from_latest:
-        description: Exclude the version from C(latest) (VMs created from the definition without a version).
+        description:
+          - Exclude the version from C(latest) (VMs created from the definition without a version).
+          - A new version is included unless this is V(true); an existing version keeps its setting unless this is
+            set.
         type: bool
-        default: false
       end_of_life_date:
         description: End-of-life date of the version (ISO 8601, for example V(2027-12-31T00:00:00Z)).
         type: str
@@ -313,10 +317,11 @@ managed_image:
     properties:
       hyper_v_generation: V2
       provisioning_state: Succeeded
-      source_virtual_machine: {id: /subscriptions/00000000-0000-4000-8000-000000000001/resourceGroups/rg-build/providers/Microsoft.Compute/virtualMachines/build-vm}
+      source_virtual_machine:
+        id: /subscriptions/00000000-0000-4000-8000-000000000001/resourceGroups/rg-build/providers/Microsoft.Compute/virtualMachines/build-vm
       storage_profile: {os_disk: {os_type: Linux, os_state: Generalized}}
 managed_image_action:
-  description: V(create), V(replace) or V(keep).
+  description: V(create), V(replace), V(update) (tags added) or V(keep).
   returned: when O(managed_image) is given
   type: str
   sample: create
@@ -350,7 +355,9 @@ gallery_image_version:
         exclude_from_latest: false
       storage_profile: {source: {virtual_machine_id: /subscriptions/.../virtualMachines/build-vm}}
 gallery_image_version_action:
-  description: V(create), V(replace) or V(keep).
+  description:
+    - V(create), V(replace), V(keep), or V(update) (same source; target regions, replica counts, storage,
+      O(gallery.exclude_from_latest), O(gallery.end_of_life_date) or tags brought to what the task asks).
   returned: when O(gallery) is given
   type: str
   sample: keep
@@ -374,10 +381,15 @@ cleanup:
   sample: deleted
 """
 
-from ansible_collections.goldenimage.azure.plugins.module_utils._azure_client import AzureError
-from ansible_collections.goldenimage.azure.plugins.module_utils._azure_module import AzureModule
 from ansible_collections.goldenimage.azure.plugins.module_utils import _capture
+from ansible_collections.goldenimage.azure.plugins.module_utils._azure_client import (
+    AzureError,
+)
+from ansible_collections.goldenimage.azure.plugins.module_utils._azure_module import (
+    AzureModule,
+)
 
+IMAGE_STORAGE = ["Standard_LRS", "Premium_LRS", "StandardSSD_LRS", "Premium_ZRS", "StandardSSD_ZRS"]
 REPLICA_STORAGE = ["Standard_LRS", "Standard_ZRS", "Premium_LRS", "PremiumV2_LRS"]
 SECURITY_TYPES = ["Standard", "TrustedLaunch", "TrustedLaunchSupported", "ConfidentialVM", "ConfidentialVMSupported",
                   "TrustedLaunchAndConfidentialVmSupported"]
@@ -395,8 +407,7 @@ def argument_spec():
             resource_group=dict(type="str", required=True),
             location=dict(type="str"),
             zone_resilient=dict(type="bool"),
-            storage_account_type=dict(type="str", choices=["Standard_LRS", "Premium_LRS", "StandardSSD_LRS",
-                                                          "Premium_ZRS", "StandardSSD_ZRS"]),
+            storage_account_type=dict(type="str", choices=IMAGE_STORAGE),
         )),
         gallery=dict(type="dict", options=dict(
             name=dict(type="str", required=True),
@@ -420,7 +431,7 @@ def argument_spec():
             )),
             replica_count=dict(type="int", default=1),
             storage_account_type=dict(type="str", choices=REPLICA_STORAGE, default="Standard_LRS"),
-            exclude_from_latest=dict(type="bool", default=False),
+            exclude_from_latest=dict(type="bool"),
             end_of_life_date=dict(type="str"),
             keep_failed=dict(type="bool", default=False),
         )),

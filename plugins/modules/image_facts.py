@@ -65,6 +65,12 @@ options:
     type: str
     choices: [glob, regex]
     default: glob
+  list_details:
+    description:
+      - With O(list=versions), also return every listed version's details in RV(listing.versions) (the keys of
+        RV(images)), read in the same single request (C($expand=properties)).
+    type: bool
+    default: false
   image:
     description:
       - One image to resolve. It is the first entry of RV(images).
@@ -74,6 +80,7 @@ options:
       - A resource id of a managed image, a gallery image definition (its newest version) or a gallery image version.
       - A dict with one key C(managed_image) or C(gallery_image) whose value has the keys of O(managed_image) or O(gallery_image).
     type: raw
+    aliases: [urn]
   images:
     description:
       - Images to resolve in one task, in the forms O(image) accepts. Resolved concurrently; RV(images) keeps this order.
@@ -447,6 +454,13 @@ listing:
       description: Number of RV(listing.names).
       type: int
       sample: 4
+    versions:
+      description: Details of each version (keys as in RV(images)), newest first.
+      returned: when O(list=versions) and O(list_details=true)
+      type: list
+      elements: dict
+      sample: [{"version": "9.8.2026052008", "urn": "RedHat:RHEL:9-lvm-gen2:9.8.2026052008",
+                "deprecation": {"state": "Active", "scheduled_time": null, "alternative": null, "deployable": true}}]
   sample: {"level": "versions", "location": "eastus", "publisher": "RedHat", "offer": "RHEL", "sku": "9-lvm-gen2",
            "names": ["9.8.2026052008", "9.6.2025061713"], "count": 2}
 ansible_facts:
@@ -485,7 +499,8 @@ def main():
             sku=dict(type="str"),
             name_filter=dict(type="str"),
             filter_type=dict(type="str", choices=["glob", "regex"], default="glob"),
-            image=dict(type="raw"),
+            list_details=dict(type="bool", default=False),
+            image=dict(type="raw", aliases=["urn"]),
             images=dict(type="list", elements="raw"),
             managed_image=dict(type="dict", options=dict(
                 name=dict(type="str"),
@@ -534,12 +549,19 @@ def main():
             result["images"] = facts["goldenimage_images"] = images
             result["image"] = images[0]
         if params["list"]:
-            names = resolver.marketplace.listing(params["list"], params["location"], params["publisher"],
-                                                 params["offer"], params["sku"], params["name_filter"],
-                                                 params["filter_type"])
-            result["listing"] = facts["goldenimage_listing"] = {
-                "level": params["list"], "location": params["location"], "publisher": params["publisher"],
-                "offer": params["offer"], "sku": params["sku"], "names": names, "count": len(names)}
+            market = resolver.marketplace
+            listing = {"level": params["list"], "location": params["location"], "publisher": params["publisher"],
+                       "offer": params["offer"], "sku": params["sku"]}
+            if params["list"] == "versions" and params["list_details"]:
+                listing["versions"] = market.versions_with_details(params["location"], params["publisher"],
+                                                                   params["offer"], params["sku"],
+                                                                   params["name_filter"], params["filter_type"])
+                names = [item["version"] for item in listing["versions"]]
+            else:
+                names = market.listing(params["list"], params["location"], params["publisher"], params["offer"],
+                                       params["sku"], params["name_filter"], params["filter_type"])
+            listing.update(names=names, count=len(names))
+            result["listing"] = facts["goldenimage_listing"] = listing
     except AzureError as err:
         module.fail_azure(err, changed=False)
     module.exit_json(ansible_facts=facts, **result)

@@ -12,7 +12,7 @@ short_description: Deallocate and generalize an Azure VM in one task, or record 
 version_added: 1.0.0
 description:
   - With O(state=generalized) (the default) the VM ends up B(deallocated and generalized) in one task run, whatever
-    its power state was: a running or stopped VM is deallocated (never just powered off, which keeps it billed),
+    its power state was. A running or stopped VM is deallocated (never just powered off, which keeps it billed),
     then the platform is told it is generalized. The module waits for the deallocation within O(wait_timeout).
   - Generalizing cannot be undone and only makes a working image if the guest was deprovisioned first
     (C(waagent -deprovision+user) on Linux, Sysprep on Windows). The module therefore refuses a VM without the
@@ -23,7 +23,7 @@ description:
   - The POST actions are retried on HTTP 429 (throttling) and 409 "operation in progress", within O(wait_timeout).
   - A VM that is already deallocated and generalized is left alone (one GET request).
 author:
-  - goldenimage.azure contributors
+  - goldenimage.azure contributors (@goldenimage)
 options:
   name:
     description:
@@ -166,9 +166,13 @@ vm:
       sample: "2026-11-26T01:02:03Z"
 """
 
-from ansible_collections.goldenimage.azure.plugins.module_utils._azure_client import AzureError
-from ansible_collections.goldenimage.azure.plugins.module_utils._azure_module import AzureModule
 from ansible_collections.goldenimage.azure.plugins.module_utils import _generalize
+from ansible_collections.goldenimage.azure.plugins.module_utils._azure_client import (
+    AzureError,
+)
+from ansible_collections.goldenimage.azure.plugins.module_utils._azure_module import (
+    AzureModule,
+)
 
 
 def main():

@@ -3,7 +3,6 @@ from the host (the guest's root as the host sees it), or task results - never lo
 
 from __future__ import annotations
 
-import gzip
 import os
 import shutil
 
@@ -47,25 +46,22 @@ def ran(run, name):
 
 
 def leave_build_residue(guest):
-    """What a customisation run leaves: another user's history, temp files, logs, Ansible droppings."""
+    """What a customisation run leaves (written inside the guest): another user's history, temp files, logs,
+    Ansible droppings."""
     guest.nsenter("useradd", "--create-home", "--shell", "/bin/bash", "appuser")
-    root = guest.root
-    (root / "home/appuser/.bash_history").write_text("vi /etc/app.conf\n")
-    (root / "home/appuser/.python_history").write_text("import os\n")
-    (root / "root/.viminfo").write_text("# viminfo\n")
-    (root / "tmp/build-step.log").write_text("step 1\n")
-    (root / "tmp/build-cache").mkdir()
-    (root / "tmp/build-cache/blob").write_bytes(b"x" * 100)
-    (root / "var/tmp/packer-leftover").write_text("x\n")
-    (root / "var/log/apt").mkdir(exist_ok=True)
-    (root / "var/log/apt/history.log").write_text("Start-Date: 2026-11-26\nCommandline: apt-get install nginx\n")
-    (root / "var/log/syslog").write_text("Nov 26 sshd[1]: Accepted publickey for azureuser\n")
-    with gzip.open(root / "var/log/syslog.2.gz", "wt") as handle:
-        handle.write("old\n")
-    (root / "var/log/wtmp").write_bytes(b"\x07" * 384)
-    (root / "root/.ansible/tmp").mkdir(parents=True)
-    (root / "root/.ansible_async").mkdir()
-    (root / "var/lib/dbus").mkdir(exist_ok=True)
+    guest.nsenter("sh", "-ec", """
+        echo 'vi /etc/app.conf' > /home/appuser/.bash_history
+        echo 'import os' > /home/appuser/.python_history
+        echo '# viminfo' > /root/.viminfo
+        echo 'step 1' > /tmp/build-step.log
+        mkdir -p /tmp/build-cache /var/log/apt /root/.ansible/tmp /root/.ansible_async /var/lib/dbus
+        head -c 100 /dev/zero > /tmp/build-cache/blob
+        echo x > /var/tmp/packer-leftover
+        printf 'Start-Date: 2026-11-26\nCommandline: apt-get install nginx\n' > /var/log/apt/history.log
+        echo 'Nov 26 sshd[1]: Accepted publickey for azureuser' > /var/log/syslog
+        echo old | gzip > /var/log/syslog.2.gz
+        head -c 384 /dev/zero > /var/log/wtmp
+    """)
 
 
 def assert_sealed(root, user="azureuser", other_homes=("home/appuser",)):
@@ -104,7 +100,7 @@ def test_role_deprovisions_and_verifies(make_guest, guest_inventory, tmp_path, m
     if mode == "nspawn" and shutil.which("systemd-nspawn") is None:
         pytest.skip("nspawn mode needs systemd-nspawn (apt-get install systemd-container)")
     linux_guest = make_guest(mode=mode)
-    root = linux_guest.root
+    root = linux_guest.live_root  # the overlay, plus the guest's own mounts (nspawn: tmpfs on /tmp)
     assert (root / "home/azureuser/.ssh/authorized_keys").is_file()
     leave_build_residue(linux_guest)
 

@@ -290,3 +290,71 @@ def test_snapshot_source_infers_generation(fresh_sim, play, compute, vm):
     [image] = fresh_sim.admin.resources(IMAGE_TYPE)
     assert image["properties"]["storageProfile"]["osDisk"]["snapshot"]["id"].lower() == snap_id.lower()
     assert image["properties"]["hyperVGeneration"] == "V2"
+
+
+def test_publishing_settings_land_and_are_updated_in_place(fresh_sim, play, vm):
+    base = gallery(version="1.0.0", replica_count=2, storage_account_type="Standard_ZRS",
+                   end_of_life_date="2027-12-31T00:00:00Z",
+                   target_regions=[{"name": "eastus"}, {"name": "westeurope", "replica_count": 1,
+                                                         "storage_account_type": "Standard_LRS"}])
+    run = play(playbook({"source": vm["id"], "gallery": base, "tags": {"team": "images"}}))
+    assert run.rc == 0, run.stdout
+    [version] = fresh_sim.admin.resources(VERSION_TYPE)
+    profile = version["properties"]["publishingProfile"]
+    regions = {r["name"].replace(" ", "").lower(): (r["regionalReplicaCount"], r["storageAccountType"])
+               for r in profile["targetRegions"]}
+    assert regions == {"eastus": (2, "Standard_ZRS"), "westeurope": (1, "Standard_LRS")}
+    assert profile["endOfLifeDate"].startswith("2027-12-31") and profile["excludeFromLatest"] is False
+    assert version["tags"]["team"] == "images"
+    assert {r["region"].replace(" ", "").lower() for r in run.task("capture")["result"]["replication"]["regions"]} == \
+        {"eastus", "westeurope"}
+
+    changed = dict(base, exclude_from_latest=True, target_regions=base["target_regions"] + [{"name": "uksouth"}])
+    since = fresh_sim.admin.last_seq()
+    update = play(playbook({"source": vm["id"], "gallery": changed, "tags": {"team": "images"}}))
+    assert update.rc == 0, update.stdout
+    result = update.task("capture")["result"]
+    assert result["changed"] is True and result["gallery_image_version_action"] == "update"
+    assert [r["method"] for r in writes(fresh_sim, since)] == ["PATCH"]
+    [version] = fresh_sim.admin.resources(VERSION_TYPE)
+    assert version["properties"]["publishingProfile"]["excludeFromLatest"] is True
+    assert len(version["properties"]["publishingProfile"]["targetRegions"]) == 3
+    again = play(playbook({"source": vm["id"], "gallery": changed, "tags": {"team": "images"}}))
+    assert again.task("capture")["result"]["changed"] is False
+
+
+def test_vhd_source(fresh_sim, play, resources):
+    setup.make_group(resources)
+    uri = "https://stimages.blob.core.windows.net/vhds/base.vhd"
+    account = ("/subscriptions/%s/resourceGroups/rg-build/providers/Microsoft.Storage/storageAccounts/stimages"
+               % fresh_sim.subscription_id)
+    options = {"source": uri, "os_type": "Linux", "hyper_v_generation": "V2", "storage_account_id": account,
+               "gallery": gallery(image="imported", location="eastus")}
+    missing_os = play(playbook({"source": uri, "gallery": gallery(image="imported", location="eastus")}))
+    assert missing_os.rc != 0 and "os_type" in missing_os.task("capture")["result"]["msg"]
+    run = play(playbook(options))
+    assert run.rc == 0, run.stdout
+    [version] = fresh_sim.admin.resources(VERSION_TYPE)
+    assert version["properties"]["storageProfile"]["osDiskImage"]["source"]["uri"] == uri
+    assert play(playbook(options)).task("capture")["result"]["changed"] is False
+
+
+def test_failed_managed_image_is_deleted(fresh_sim, play, vm):
+    fresh_sim.admin.faults([{"method": "PUT", "path": "/images/[^/]+$", "action": "fail_operation",
+                             "code": "InternalOperationError"}])
+    run = play(playbook({"source": vm["id"], "managed_image": {"name": "img", "resource_group": "rg-build"}}))
+    assert run.rc != 0
+    result = run.task("capture")["result"]
+    assert result["error_code"] == "InternalOperationError" and result["cleanup"] == "deleted"
+    assert fresh_sim.admin.resources(IMAGE_TYPE) == []
+
+
+def test_managed_image_from_a_vm_that_is_not_generalized_is_refused(fresh_sim, play, compute, network, resources):
+    vm = setup.make_vm(compute, network, resources, name="spec-vm")
+    compute.virtual_machines.begin_deallocate("rg-build", "spec-vm").result()
+    before = fresh_sim.admin.resources()
+    run = play(playbook({"source": vm["id"], "managed_image": {"name": "img", "resource_group": "rg-build"}}))
+    assert run.rc != 0
+    result = run.task("capture")["result"]
+    assert result["error_code"] == "VMNotGeneralized" and "vm_generalize" in result["msg"]
+    assert fresh_sim.admin.resources() == before

@@ -51,10 +51,17 @@ def test_latest_and_listing_levels(play, fresh_sim):
             publisher: RedHat
             offer: RHEL
             sku: 9-lvm-gen2
+        - name: versions with details
+          goldenimage.azure.image_facts:
+            list: versions
+            list_details: true
+            publisher: Canonical
+            offer: 0001-com-ubuntu-server-jammy
+            sku: 22_04-lts
         - name: facts are set
           ansible.builtin.assert:
             that:
-              - ansible_facts.goldenimage_listing.names[0] == '9.8.2026052008'
+              - ansible_facts.goldenimage_listing.names[0] == '22.04.202411190'
     """)
     assert run.rc == 0, run.stdout + run.stderr
     rhel8 = run.task("rhel8")["result"]
@@ -68,6 +75,9 @@ def test_latest_and_listing_levels(play, fresh_sim):
     versions = run.task("versions")["result"]["listing"]
     assert versions["names"] == ["9.8.2026052008", "9.6.2025061713", "9.4.2026092611", "9.4.2024081412"]
     assert versions["count"] == 4
+    detailed = run.task("versions with details")["result"]["listing"]
+    assert detailed["names"][0] == "22.04.202411190"
+    assert detailed["versions"][-1]["deprecation"]["state"] == "Deprecated"
     assert run.task("facts are set")["status"] == "ok"
 
 
@@ -219,7 +229,7 @@ def test_check_mode_reads_and_never_changes(play, fresh_sim):
         - name: checked
           goldenimage.azure.image_facts:
             location: eastus
-            image: Debian:debian-12:12-gen2:latest
+            urn: Debian:debian-12:12-gen2:latest   # alias of image
           check_mode: true
     """, args=["--diff"])
     assert run.rc == 0, run.stdout + run.stderr

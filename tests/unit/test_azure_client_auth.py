@@ -172,6 +172,18 @@ def test_app_service_managed_identity(fresh_sim, base_env, monkeypatch):
     assert [item["path"] for item in fresh_sim.admin.requests() if item["kind"] == "entra"] == ["/msi/token"]
 
 
+def test_failed_auto_choice_explains_itself(fresh_sim, base_env, monkeypatch):
+    identity = {"IDENTITY_ENDPOINT": fresh_sim.url + "/msi/token", "IDENTITY_HEADER": "not-the-identity-header"}
+    for key, value in identity.items():
+        monkeypatch.setenv(key, value)
+    session = AzureSession({}, environ=dict(base_env, AZURE_SUBSCRIPTION_ID=fresh_sim.subscription_id, **identity))
+
+    with pytest.raises(AzureError) as caught:
+        list_groups(session)
+
+    assert "auth_source auto chose msi because a managed identity endpoint is set" in caught.value.message
+
+
 def test_azure_cli_account(fresh_sim, base_env, home, credential, monkeypatch):
     """A stand-in `az` on PATH answers `az account get-access-token` with a token the simulator issued."""
     token = credential.get_token(fresh_sim.url + "/.default")

@@ -10,8 +10,13 @@ from tests.harness import ensure_collection_path
 
 sys.path.insert(0, ensure_collection_path())
 
-from ansible_collections.goldenimage.azure.plugins.module_utils import _capture, _gallery  # noqa: E402
-from ansible_collections.goldenimage.azure.plugins.module_utils._azure_client import AzureError  # noqa: E402
+from ansible_collections.goldenimage.azure.plugins.module_utils import (
+    _capture,
+    _gallery,
+)
+from ansible_collections.goldenimage.azure.plugins.module_utils._azure_client import (
+    AzureError,
+)
 
 SUB = "00000000-0000-4000-8000-000000000001"
 VM_ID = f"/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1"

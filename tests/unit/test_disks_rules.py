@@ -10,8 +10,10 @@ from tests.harness import ensure_collection_path
 
 sys.path.insert(0, ensure_collection_path())
 
-from ansible_collections.goldenimage.azure.plugins.module_utils import _disks  # noqa: E402
-from ansible_collections.goldenimage.azure.plugins.module_utils._azure_client import AzureError  # noqa: E402
+from ansible_collections.goldenimage.azure.plugins.module_utils import _disks
+from ansible_collections.goldenimage.azure.plugins.module_utils._azure_client import (
+    AzureError,
+)
 
 
 def disk(sku="Premium_LRS", size=128, tier="P10", iops=500, mbps=100, state="Attached"):

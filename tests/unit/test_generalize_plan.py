@@ -10,8 +10,13 @@ from tests.harness import ensure_collection_path
 
 sys.path.insert(0, ensure_collection_path())
 
-from ansible_collections.goldenimage.azure.plugins.module_utils import _generalize, _vmstate  # noqa: E402
-from ansible_collections.goldenimage.azure.plugins.module_utils._azure_client import AzureError  # noqa: E402
+from ansible_collections.goldenimage.azure.plugins.module_utils import (
+    _generalize,
+    _vmstate,
+)
+from ansible_collections.goldenimage.azure.plugins.module_utils._azure_client import (
+    AzureError,
+)
 
 
 def vm(power="running", generalized=False, tags=None):
@@ -34,7 +39,7 @@ def test_plan(power, generalized, actions):
 
 
 def test_refuses_without_deprovision_tag_unless_forced():
-    actions, refusal = _generalize.plan(vm())
+    _actions, refusal = _generalize.plan(vm())
     assert refusal and "cannot be undone" in refusal and "deprovision" in refusal
     assert _generalize.plan(vm(), force=True) == (["deallocate", "generalize"], None)
 

@@ -73,6 +73,21 @@ def test_listing_filters(client):
         market.listing("skus", LOC)
 
 
+def test_versions_with_details_in_one_request(client, fresh_sim):
+    since = fresh_sim.admin.last_seq()
+    items = Marketplace(client).versions_with_details(LOC, "Canonical", "0001-com-ubuntu-server-jammy", "22_04-lts")
+    assert len(arm_requests(fresh_sim, since)) == 1
+    assert [item["version"] for item in items] == [
+        "22.04.202411190", "22.04.202411010", "22.04.202410020", "22.04.202404090"]
+    assert [item["deprecation"]["state"] for item in items][-2:] == ["ScheduledForDeprecation", "Deprecated"]
+    assert items[0]["urn"] == "Canonical:0001-com-ubuntu-server-jammy:22_04-lts:22.04.202411190"
+    filtered = Marketplace(client).versions_with_details(LOC, "Canonical", "0001-com-ubuntu-server-jammy", "22_04-lts",
+                                                         name_filter="22.04.20241*")
+    assert len(filtered) == 3
+    with pytest.raises(AzureError, match="SKU '22_04-ltss'"):
+        Marketplace(client).versions_with_details(LOC, "Canonical", "0001-com-ubuntu-server-jammy", "22_04-ltss")
+
+
 def test_listing_unknown_names_suggest(client):
     market = Marketplace(client)
     with pytest.raises(AzureError) as err:

@@ -1,0 +1,10 @@
+# goldenimage-step: agent-services
+# One poll of the role's bounded wait for the Azure agent services. Prints {"services":[{"name","status","start_type"}]}.
+$Config = '__CONFIG__' | ConvertFrom-Json
+$ErrorActionPreference = 'Stop'
+$out = @(foreach ($name in @($Config.services)) {
+    $svc = Get-Service -Name $name -ErrorAction SilentlyContinue
+    if ($null -eq $svc) { [ordered]@{ name = $name; status = 'NotFound'; start_type = $null } }
+    else { [ordered]@{ name = $name; status = [string]$svc.Status; start_type = [string]$svc.StartType } }
+})
+ConvertTo-Json -InputObject ([ordered]@{ services = $out }) -Compress -Depth 4

@@ -1,0 +1,67 @@
+"""The request bodies and checks of plugins/module_utils/_build_vm.py, without a simulator."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from tests.harness import ensure_collection_path
+
+sys.path.insert(0, ensure_collection_path())  # ansible_collections.goldenimage.azure -> this repository
+
+from ansible_collections.goldenimage.azure.plugins.module_utils import _build_vm as bv  # noqa: E402
+from ansible_collections.goldenimage.azure.plugins.module_utils._azure_client import AzureError  # noqa: E402
+
+
+@pytest.mark.parametrize("image, expected", [
+    ("Canonical:ubuntu-24_04-lts:server:24.04.202411200",
+     {"publisher": "Canonical", "offer": "ubuntu-24_04-lts", "sku": "server", "version": "24.04.202411200"}),
+    ({"urn": "Debian:debian-12:12-gen2:0.20241004.1890"},
+     {"publisher": "Debian", "offer": "debian-12", "sku": "12-gen2", "version": "0.20241004.1890"}),
+    ("/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/images/img",
+     {"id": "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/images/img"}),
+    ({"id": "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/galleries/g/images/d/versions/1.0.0",
+      "publisher": None},
+     {"id": "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/galleries/g/images/d/versions/1.0.0"}),
+])
+def test_image_reference_forms(image, expected):
+    assert bv.image_reference(image) == expected
+
+
+@pytest.mark.parametrize("image", ["Canonical:ubuntu-24_04-lts:server:latest", "not-a-urn",
+                                   {"publisher": "Canonical", "offer": "o"}])
+def test_image_reference_refuses_latest_and_incomplete(image):
+    with pytest.raises(AzureError):
+        bv.image_reference(image)
+
+
+def test_nsg_admits_only_the_build_port_from_the_given_sources():
+    linux = bv.nsg_body("westeurope", {}, "linux", ["203.0.113.7/32"])["properties"]["securityRules"]
+    assert [r["properties"]["destinationPortRange"] for r in linux] == ["22"]
+    assert linux[0]["properties"]["sourceAddressPrefix"] == "203.0.113.7/32"
+    windows = bv.nsg_body("westeurope", {}, "windows", ["203.0.113.0/24", "198.51.100.9"])
+    rule = windows["properties"]["securityRules"][0]["properties"]
+    assert rule["destinationPortRange"] == "5986"
+    assert rule["sourceAddressPrefixes"] == ["203.0.113.0/24", "198.51.100.9"]
+
+
+def test_group_is_marked_temporary_and_tagged_with_the_build():
+    body = bv.group_body("westeurope", "b1", {"team": "images", "goldenimage-build-id": "spoofed"})
+    assert body["tags"] == {"team": "images", "goldenimage-build-id": "b1", "goldenimage-temporary": "true"}
+
+
+def test_vm_body_for_trusted_launch_linux():
+    ids = bv.resource_ids("sub", "rg", "vm1")
+    spec = {"vm_name": "vm1", "computer_name": "vm1", "admin_username": "azureuser", "os_type": "linux",
+            "ssh_public_key": "ssh-ed25519 AAAA test\n", "os_disk_type": "Premium_LRS", "os_disk_size_gb": 64,
+            "vm_size": "Standard_D2s_v5", "location": "westeurope", "security_type": "TrustedLaunch",
+            "image_reference": {"id": "/x"}}
+    body = bv.vm_body(spec, {"goldenimage-build-id": "b1"}, ids)
+    props = body["properties"]
+    assert props["osProfile"]["linuxConfiguration"]["ssh"]["publicKeys"] == [
+        {"path": "/home/azureuser/.ssh/authorized_keys", "keyData": "ssh-ed25519 AAAA test"}]
+    assert props["storageProfile"]["osDisk"]["diskSizeGB"] == 64
+    assert props["storageProfile"]["osDisk"]["deleteOption"] == "Delete"
+    assert props["securityProfile"]["securityType"] == "TrustedLaunch"
+    assert props["networkProfile"]["networkInterfaces"][0]["id"] == ids["network_interface"]
