@@ -2,6 +2,6 @@
 Windows path. Not part of the collection artifact. See fakewinrm/README.md."""
 
 from .server import FakeWinRM, WinRMApp
-from .windows import FakeWindows, UNKNOWN_SCRIPT_RC
+from .windows import UNKNOWN_SCRIPT_RC, FakeWindows
 
-__all__ = ["FakeWinRM", "FakeWindows", "WinRMApp", "UNKNOWN_SCRIPT_RC"]
+__all__ = ["UNKNOWN_SCRIPT_RC", "FakeWinRM", "FakeWindows", "WinRMApp"]

@@ -36,10 +36,10 @@ ENV = {"systemroot": r"C:\Windows", "windir": r"C:\Windows", "systemdrive": "C:"
 GENERALIZED = "IMAGE_STATE_GENERALIZE_RESEAL_TO_OOBE"
 COMPLETE = "IMAGE_STATE_COMPLETE"
 
-MARKER = re.compile(r"^\s*#\s*goldenimage-step:\s*([A-Za-z0-9_.-]+)\s*$", re.M)
-CONFIG = re.compile(r"^\s*\$Config\s*=\s*'((?:[^']|'')*)'\s*\|\s*ConvertFrom-Json\s*$", re.M)
+MARKER = re.compile(r"^\s*#\s*goldenimage-step:\s*([A-Za-z0-9_.-]+)\s*$", re.MULTILINE)
+CONFIG = re.compile(r"^\s*\$Config\s*=\s*'((?:[^']|'')*)'\s*\|\s*ConvertFrom-Json\s*$", re.MULTILINE)
 # The command line the sysprep-start script hands to Win32_Process.Create.
-START_SYSPREP = re.compile(r'^\s*\$SysprepCommand\s*=\s*"([^"]*?Sysprep\.exe)\s+([^"]*)"\s*$', re.I | re.M)
+START_SYSPREP = re.compile(r'^\s*\$SysprepCommand\s*=\s*"([^"]*?Sysprep\.exe)\s+([^"]*)"\s*$', re.IGNORECASE | re.MULTILINE)
 
 DEFAULT_SCENARIO = {
     "username": "gibuilder",

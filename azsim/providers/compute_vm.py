@@ -293,6 +293,13 @@ def list_subscription_vms(req):
     return _list(req, f"/subscriptions/{req.subscription}/resourceGroups/")
 
 
+def list_location_vms(req):
+    location = validate_location(req.sim, req.params["location"])
+    vms = [vm for vm in req.sim.store.list(f"/subscriptions/{req.subscription}/resourceGroups/", life.VM_TYPE)
+           if vm["location"] == location]
+    return page(req, [life.present(vm) for vm in vms])
+
+
 def list_vm_sizes(req):
     """Sizes this VM can be resized to: the same CPU architecture."""
     vm = life.get_or_404(req)
@@ -338,6 +345,7 @@ def register(sim):
     add("GET", group + "/{vmName}/instanceView", get_instance_view)
     add("GET", group + "/{vmName}/vmSizes", list_vm_sizes)
     add("GET", sub + "/providers/Microsoft.Compute/locations/{location}/vmSizes", vm_sizes.list_location_sizes)
+    add("GET", sub + "/providers/Microsoft.Compute/locations/{location}/virtualMachines", list_location_vms)
     add("GET", sub + "/providers/Microsoft.Compute/skus", vm_sizes.list_resource_skus)
     sim.ops.register_finisher("vm.create", finish_create)
     sim.ops.register_finisher("vm.update", finish_update)

@@ -193,6 +193,7 @@ import re
 
 from ansible.errors import AnsibleError, AnsibleParserError
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
+from ansible.utils.vars import combine_vars
 
 from ansible_collections.goldenimage.azure.plugins.module_utils._azure_client import AzureError
 from ansible_collections.goldenimage.azure.plugins.module_utils._image_sources import MAX_CONCURRENCY
@@ -357,6 +358,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                     self.inventory.add_group(group)
                     self.inventory.add_child(group, hostname)
             variables = self.inventory.get_host(hostname).get_vars()
+            if self.get_option("use_extra_vars"):
+                variables = combine_vars(variables, self._vars)
             self._set_composite_vars(self.get_option("compose"), variables, hostname, strict=strict)
             self._add_host_to_composed_groups(self.get_option("groups"), variables, hostname, strict=strict)
             self._add_host_to_keyed_groups(self.get_option("keyed_groups"), variables, hostname, strict=strict)

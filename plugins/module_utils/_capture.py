@@ -368,7 +368,7 @@ def capture(compute, subscription_id, params, check_mode=False):  # noqa: C901  
 
     # -- gallery: read, validate ------------------------------------------------------------------
     if gallery_opts:
-        plan["gallery"] = _plan_gallery(compute, facts, gallery_opts, tags, force)
+        plan["gallery"] = _plan_gallery(compute, facts, gallery_opts, tags, force, dict(params.get("tags") or {}))
         result["diff"]["before"]["gallery_image_version"] = _version_diff(plan["gallery"]["existing_version"])
 
     # -- act --------------------------------------------------------------------------------------
@@ -421,7 +421,7 @@ def _version_diff(version):
             "tags": version.get("tags") or {}}
 
 
-def _plan_gallery(compute, facts, opts, tags, force):
+def _plan_gallery(compute, facts, opts, tags, force, user_tags):
     rg, gname, dname = opts["resource_group"], opts["name"], opts["image"]
     gallery = gallery_utils.get_gallery(compute, rg, gname)
     definition = gallery_utils.get_definition(compute, rg, gname, dname) if gallery else None
@@ -451,7 +451,9 @@ def _plan_gallery(compute, facts, opts, tags, force):
                      "architecture": opts.get("architecture") or "x64"}
         gallery_utils.check_definition(def_facts, facts, "The %s to be created" % where)
         identifier = {"publisher": opts["publisher"], "offer": opts["offer"], "sku": opts["sku"]}
-        def_body = gallery_utils.definition_body(location, def_facts, identifier, opts.get("description"), None, tags)
+        # the definition outlives builds: only the user's tags, not the build's
+        def_body = gallery_utils.definition_body(location, def_facts, identifier, opts.get("description"), None,
+                                                 user_tags)
     if wanted_security and definition is not None and gallery_utils.definition_security_type(definition) != wanted_security:
         raise AzureError("gallery.security_type: %s is %s, not %s; a definition's security type cannot change"
                          % (where, gallery_utils.definition_security_type(definition), wanted_security),
@@ -562,7 +564,7 @@ def _run_gallery(compute, step, facts, params, result, timings, deadline, check_
         started = time.monotonic()
         if step["create_gallery"]:
             gallery = gallery_utils.create_gallery(compute, step["rg"], step["gallery"], step["location"],
-                                                   result["tags"] if params.get("build_id") else {}, deadline)
+                                                   dict(params.get("tags") or {}), deadline)
             result["changed"] = True
         if step["create_definition"]:
             definition = gallery_utils.create_definition(compute, step["rg"], step["gallery"], step["definition"],

@@ -1,6 +1,6 @@
 # Copyright: (c) 2026, goldenimage.azure contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Image sources other than the Marketplace, and resolving many image specifications concurrently.
+"""Image specifications of every kind, and resolving many of them concurrently (``Resolver``).
 
 An image specification (``spec``) is one of:
 
@@ -13,10 +13,8 @@ An image specification (``spec``) is one of:
   (``.../versions/1.2.3``), or ``{"gallery_image": {"gallery": G, "name": I, "resource_group": RG,
   "version": "latest"}}``.
 
-Gallery ``latest`` follows Azure: the numerically highest version that is not excluded from latest
-(``publishingProfile.excludeFromLatest`` or the target region's ``excludeFromLatest``), whose
-provisioning succeeded and, when a location is given, that is replicated there (``Completed``).
-A prefix or glob picks the same way among matching versions; an exact version is taken as it is.
+Marketplace images are resolved by ``_marketplace``; managed images and gallery versions by
+``_custom_images`` (loaded only when such an image is asked for).
 """
 
 from __future__ import annotations

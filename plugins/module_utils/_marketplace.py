@@ -22,7 +22,6 @@ the name, case-insensitively (anchor with ``^``/``$``).
 
 from __future__ import annotations
 
-import difflib
 import fnmatch
 import re
 import threading
@@ -161,6 +160,8 @@ def name_filter_func(pattern, filter_type="glob"):
 
 def closest(name, candidates, count=_SUGGEST):
     """Up to ``count`` candidates closest to ``name`` (difflib, case-insensitive), best first."""
+    import difflib  # only error paths need it
+
     by_lower = {}
     for item in candidates:
         by_lower.setdefault(item.lower(), item)
@@ -347,7 +348,7 @@ class Marketplace:
         with self._lock:
             entry = self._cache.get(key)
             if entry is None:
-                entry = self._cache[key] = {"event": threading.Event(), "owner": True}
+                entry = self._cache[key] = {"event": threading.Event()}
                 owner = True
             else:
                 owner = False
@@ -362,6 +363,8 @@ class Marketplace:
             entry["event"].wait()
         if "error" in entry:
             raise entry["error"]
+        if "value" not in entry:  # the owner was interrupted (BaseException)
+            raise AzureError("Interrupted while reading %s." % (key,), operation="read Marketplace")
         return entry["value"]
 
     def _base(self, location):

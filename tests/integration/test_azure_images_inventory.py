@@ -437,4 +437,28 @@ def test_bad_credentials(fresh_sim, tmp_path):
 def test_unknown_resource_group(fresh_sim, tmp_path):
     message = failure(fresh_sim, write(tmp_path, "plugin: goldenimage.azure.azure_images\n"
                                                  "resource_groups: [rg-nowhere]\n"))
-    assert "rg-nowhere" in message and "ResourceGroupNotFound" in message
+    assert "list VMs of resource group rg-nowhere: Resource group 'rg-nowhere' could not be found" in message
+
+
+def test_a_source_without_usable_versions_is_unknown_not_fatal(fresh_sim, tmp_path):
+    seed = Seeder(fresh_sim)
+    seed.group("rg-inv")
+    subnet = seed.vnet("rg-inv", "vnet")
+    image = seed.managed_image("rg-inv", "img-golden")
+    definition = seed.gallery("rg-inv", "golden_gallery", "retired")
+    seed.gallery_version(definition, "1.0.0", image)
+    seed.vm("rg-inv", "gal-vm", seed.nic("rg-inv", "gal-nic", subnet), definition + "/versions/1.0.0")
+    seed.vm("rg-inv", "web", seed.nic("rg-inv", "web-nic", subnet), UBUNTU + ":latest")
+    seed.finish()
+    # every version is now excluded from latest: there is no newest version to compare with
+    seed.call("PATCH", definition + "/versions/1.0.0", "2024-03-03",
+              {"properties": {"publishingProfile": {"excludeFromLatest": True}}})
+    seed.finish()
+    data = inventory_list(fresh_sim, write(tmp_path, "plugin: goldenimage.azure.azure_images\n"))
+    hosts = data["_meta"]["hostvars"]
+    assert hosts["gal-vm"]["image_status"] == "unknown"
+    assert (hosts["gal-vm"]["image_outdated"], hosts["gal-vm"]["versions_behind"]) == (False, None)
+    assert "no version usable in eastus" in hosts["gal-vm"]["image_error"]
+    assert hosts["gal-vm"]["image_source"]["version"] == "1.0.0"
+    assert members(data, "image_unknown") == ["gal-vm"]
+    assert hosts["web"]["image_status"] == "current"

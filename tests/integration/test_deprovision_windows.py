@@ -307,27 +307,33 @@ def _free_loopback(port=5985):
 
 
 @pytest.fixture
-def pooled_guest(fresh_sim, tmp_path):
-    """`python -m fakewinrm serve --sim-url ...` in the simulator's guest pool (the CLI path)."""
-    address = _free_loopback()
+def pooled_guest(request, fresh_sim, tmp_path):
+    """`python -m fakewinrm serve --sim-url ...` in the simulator's guest pool (the CLI path).
+
+    Indirect parameters: {"port": 5985, "tls": False}."""
+    options = dict({"port": 5985, "tls": False}, **getattr(request, "param", {}))
+    port = options["port"]
+    address = _free_loopback(port)
     name = f"fakewin-{address.rsplit('.', 1)[1]}"
     scenario = tmp_path / "scenario.json"
     scenario.write_text(json.dumps({"sysprep": {"outcome": "generalize", "polls": 2}}), encoding="utf-8")
     state_dir = tmp_path / "guest"
     env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    proc = subprocess.Popen([sys.executable, "-m", "fakewinrm", "serve", "--address", address, "--port", "5985",
-                             "--scenario", str(scenario), "--state-dir", str(state_dir), "--sim-url", fresh_sim.url,
-                             "--ca", fresh_sim.ca, "--name", name], env=env, cwd=str(tmp_path),
-                            stdout=subprocess.PIPE, stderr=(tmp_path / "serve.err").open("w"), text=True)
+    command = [sys.executable, "-m", "fakewinrm", "serve", "--address", address, "--port", str(port),
+               "--scenario", str(scenario), "--state-dir", str(state_dir), "--sim-url", fresh_sim.url,
+               "--ca", fresh_sim.ca, "--name", name] + (["--tls"] if options["tls"] else [])
+    errors = tmp_path / "serve.err"
+    with errors.open("w") as err:
+        proc = subprocess.Popen(command, env=env, cwd=str(tmp_path), stdout=subprocess.PIPE, stderr=err, text=True)
     try:
         ready = json.loads(proc.stdout.readline() or "{}")
-        assert ready.get("address") == address, (tmp_path / "serve.err").read_text()
+        assert ready.get("address") == address, errors.read_text()
         for _ in range(100):
             with socket.socket() as probe:
-                if probe.connect_ex((address, 5985)) == 0:
+                if probe.connect_ex((address, port)) == 0:
                     break
             time.sleep(0.1)
-        yield {"name": name, "address": address, "state": state_dir / "state.json"}
+        yield {"name": name, "address": address, "port": port, "state": state_dir / "state.json"}
     finally:
         proc.terminate()
         try:

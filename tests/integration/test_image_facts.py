@@ -272,3 +272,20 @@ def test_example_inventory_pins_once(play, fresh_sim):
     }
     # forks may resolve concurrently before the run cache is filled: at most one resolution per host
     assert len(arm_requests(fresh_sim, since)) <= 4
+
+
+def test_bad_credentials_fail_cleanly(play, fresh_sim):
+    run = play("""
+    - hosts: localhost
+      gather_facts: false
+      tasks:
+        - name: denied
+          goldenimage.azure.image_facts:
+            location: eastus
+            image: Canonical:ubuntu-24_04-lts:server:latest
+    """, env={"AZURE_CLIENT_SECRET": "not-the-secret"})
+    assert run.rc != 0
+    result = run.task("denied")["result"]
+    assert "Traceback" not in result["msg"]
+    assert "not-the-secret" not in str(result)
+    assert arm_requests(fresh_sim) == []

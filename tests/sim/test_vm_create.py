@@ -225,3 +225,19 @@ def test_gallery_image_requiring_trusted_launch(compute, image_group, fresh_sim)
     vm = create_vm(compute, gallery.RG, "vm1", trusted)
     disk = stored(fresh_sim, vm.storage_profile.os_disk.managed_disk.id)
     assert disk["properties"]["securityProfile"] == {"securityType": "TrustedLaunch"}
+
+
+def test_windows_needs_an_admin_password(compute, nic, marketplace):
+    image = {"publisher": "MicrosoftWindowsServer", "offer": "WindowsServer", "sku": "2022-datacenter-g2",
+             "version": "latest"}
+    with pytest.raises(HttpResponseError) as raised:
+        create_vm(compute, "rg-vm", "vm1", vm_body(nic, image=image, os_profile={
+            "computerName": "winbuild", "adminUsername": "builder"}))
+    assert raised.value.error.target == "adminPassword"
+
+
+def test_reserved_admin_username_is_refused(compute, nic, marketplace):
+    profile = dict(vm_body(nic)["properties"]["osProfile"], adminUsername="root")
+    with pytest.raises(HttpResponseError) as raised:
+        create_vm(compute, "rg-vm", "vm1", vm_body(nic, os_profile=profile))
+    assert raised.value.error.message == "The Admin Username specified is not allowed."

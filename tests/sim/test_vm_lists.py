@@ -84,3 +84,9 @@ def test_failing_guest_provisioning_ends_os_provisioning_client_error(compute, n
             create_vm(compute, RG, "vm1", vm_body(built["nic"].id))
     assert "OSProvisioningClientError" in str(raised.value)
     assert compute.virtual_machines.get(RG, "vm1").provisioning_state == "Failed"
+
+
+def test_list_by_location(compute, nic):
+    create_vm(compute, RG, "vm1", vm_body(nic))
+    assert [vm.name for vm in compute.virtual_machines.list_by_location("eastus")] == ["vm1"]
+    assert list(compute.virtual_machines.list_by_location("westeurope")) == []

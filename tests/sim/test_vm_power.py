@@ -138,3 +138,16 @@ def test_failed_operation_leaves_the_vm_failed(compute, vm, fresh_sim):
     assert current.provisioning_state == "Failed"
     assert statuses(current.instance_view)[0].startswith("provisioningstate/failed")
     assert stored(fresh_sim, vm.id)["properties"]["provisioningState"] == "Failed"
+
+
+def test_windows_run_command_reports_stdout_and_stderr(compute, network, resources):
+    require_marketplace(compute)
+    make_group(resources, RG)
+    image = {"publisher": "MicrosoftWindowsServer", "offer": "WindowsServer", "sku": "2022-datacenter-g2",
+             "version": "latest"}
+    profile = {"computerName": "winbuild", "adminUsername": "builder", "adminPassword": "S3cret-Passw0rd!"}
+    create_vm(compute, RG, "vm1", vm_body(make_nic(network, RG), image=image, os_profile=profile))
+    result = compute.virtual_machines.begin_run_command(RG, "vm1", {
+        "commandId": "RunPowerShellScript", "script": ["Write-Output hi"]}).result()
+    assert [item.code for item in result.value] == ["ComponentStatus/StdOut/succeeded",
+                                                    "ComponentStatus/StdErr/succeeded"]

@@ -274,3 +274,33 @@ def test_many_failures_are_reported_together(session):
     message = str(err.value)
     assert "2 of 3 images" in message
     assert "SKU '8-lvm-gen9'" in message and "Offer 'debian-13'" in message and "debian-12" in message
+
+
+class CountingClient:
+    """The real AzureSession, with a count of requests in flight (no behaviour changed)."""
+
+    def __init__(self, session):
+        import threading
+
+        self.session = session
+        self.subscription_id = session.subscription_id
+        self.lock = threading.Lock()
+        self.now = self.peak = 0
+
+    def arm_get(self, *args, **kwargs):
+        with self.lock:
+            self.now += 1
+            self.peak = max(self.peak, self.now)
+        try:
+            return self.session.arm_get(*args, **kwargs)
+        finally:
+            with self.lock:
+                self.now -= 1
+
+
+def test_requests_in_flight_are_bounded(session, fresh_sim):
+    fresh_sim.admin.faults([{"path": "/versions", "action": "delay", "delay_ms": 150}])
+    client = CountingClient(session)
+    results = Resolver(client, LOC, max_concurrency=3).resolve_many(TWENTY[:12])
+    assert [item["requested"] for item in results] == TWENTY[:12]
+    assert 2 <= client.peak <= 3

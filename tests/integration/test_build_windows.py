@@ -1,0 +1,69 @@
+"""build-golden-image.yml for a Windows image, end to end against the simulator, with fakewinrm bound in the
+simulator's guest pool as the build VM's guest (WinRM over HTTPS on 5986, Basic auth with the VM's admin
+password as provisioned).
+
+What runs for real: the playbook, the builder role (VM, NSG, public IP, WinRM address), the deprovision role's
+Windows path over the winrm connection plugin, the capture role. What is simulated: Azure (azsim) and Windows
+(fakewinrm; see fakewinrm/README.md). Builder's `wait_for_connection` is off: it runs win_ping, a PowerShell
+module that needs a real PowerShell host.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from fakewinrm.windows import GENERALIZED, SETUP_STATE_KEY
+from tests.harness import ROOT, run_playbook
+from tests.integration.test_deprovision_windows import SYSPREP_ARGS, pooled_guest  # noqa: F401 (fixture)
+
+WINRM_PORT = 5986
+PASSWORD = "Bu1ld!Windows-2022"
+
+
+def _vars(tmp_path):
+    return {
+        "golden_image_location": "eastus",
+        "golden_image_builds": [{
+            "name": "windows-2022",
+            "base_image": "MicrosoftWindowsServer:WindowsServer:2019-datacenter-gensecond:latest",
+            "os_type": "windows",
+            "admin_username": "gibuilder",
+            "admin_password": PASSWORD,
+            "vm_size": "Standard_D4s_v5",
+            "os_disk_type": "Premium_LRS",
+            "security_type": "Standard",
+            "managed_image": {"name": "img-windows-2022", "resource_group": "rg-golden-images"},
+        }],
+        "golden_image_manifest": str(tmp_path / "manifest.json"),
+        "golden_image_build_dir": str(tmp_path / "builds"),
+        "golden_image_connect_timeout": 30,
+        # The double speaks Basic auth (no NTLM) and cannot run win_ping (a PowerShell module).
+        "builder_winrm_transport": "basic",
+        "builder_wait_for_connection": False,
+        "golden_image_deprovision_vars": {"deprovision_windows_poll_interval": 0},
+    }
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("pooled_guest", [{"port": WINRM_PORT, "tls": True}], indirect=True)
+def test_windows_image_built_through_sysprep(fresh_sim, pooled_guest, resources, tmp_path):  # noqa: F811
+    resources.resource_groups.create_or_update("rg-golden-images", {"location": "eastus"})
+    run = run_playbook(os.path.join(ROOT, "build-golden-image.yml"), sim_env=fresh_sim.env, extra_vars=_vars(tmp_path),
+                       timeout=900)
+    assert run.rc == 0, (run.stdout[-5000:], run.stderr[-2000:])
+    with open(pooled_guest["state"], encoding="utf-8") as handle:
+        state = json.load(handle)
+    assert state["credentials"]["source"] == "provisioning"
+    assert state["credentials"]["username"] == "gibuilder"
+    assert [item["arguments"] for item in state["sysprep"]["invocations"]] == [SYSPREP_ARGS]
+    assert state["registry"][SETUP_STATE_KEY]["ImageState"] == GENERALIZED
+    images = [item for item in fresh_sim.admin.resources("Microsoft.Compute/images")
+              if item["name"] == "img-windows-2022"]
+    assert len(images) == 1
+    assert images[0]["properties"]["storageProfile"]["osDisk"]["osType"] == "Windows"
+    assert images[0]["properties"]["storageProfile"]["osDisk"]["osState"] == "Generalized"
+    # The temporary build resource group is gone.
+    assert not [item for item in fresh_sim.admin.resources("Microsoft.Compute/virtualMachines")]
