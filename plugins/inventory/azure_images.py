@@ -111,6 +111,8 @@ options:
         fill C(azure_os_disk.tier) (performance tier, for example V(P30)) and C(azure_os_disk.state).
       - Without it the OS disk's SKU, size and caching still come from the VM itself at no cost; only the tier and
         state stay V(null). A GET per disk would cost one request per VM, which is why there is no such mode.
+      - With O(resource_groups), disks (and NICs and public IPs) are listed in the VMs' own resource groups; one kept
+        in another group is not found and its facts stay V(null).
     type: bool
     default: false
   default_groups:
@@ -135,7 +137,8 @@ notes:
     C(azure_location), C(azure_zones), C(azure_vm_size), C(azure_os_type), C(azure_computer_name), C(azure_tags),
     C(azure_power_state), C(azure_provisioning_state), C(azure_generalized), C(azure_temp_disk),
     C(azure_os_disk) (C(name), C(id), C(sku), C(size_gb), C(caching), C(ephemeral), C(tier), C(state)),
-    C(azure_private_ip), C(azure_public_ip), C(azure_public_fqdn)."
+    C(azure_private_ip), C(azure_public_ip), C(azure_public_fqdn) (V(null) unless O(hostnames) or
+    O(ansible_host_preference) asks for an address, which reads the network lists)."
   - "Image variables: C(image_source) (C(kind), C(urn), C(publisher), C(offer), C(sku), C(id), C(definition_id),
     C(gallery), C(definition), C(requested_version), C(version)), C(image_latest) (C(version), C(urn), C(id),
     C(published_date)), C(image_status) (V(current), V(outdated), V(unversioned), V(unknown)),
@@ -176,6 +179,7 @@ compose:
 groups:
   far_behind: versions_behind is not none and versions_behind >= 2
 
+---
 # Only some resource groups, cached for an hour in JSON files
 plugin: goldenimage.azure.azure_images
 resource_groups: [rg-web, rg-batch]

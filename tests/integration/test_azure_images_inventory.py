@@ -462,3 +462,16 @@ def test_a_source_without_usable_versions_is_unknown_not_fatal(fresh_sim, tmp_pa
     assert hosts["gal-vm"]["image_source"]["version"] == "1.0.0"
     assert members(data, "image_unknown") == ["gal-vm"]
     assert hosts["web"]["image_status"] == "current"
+
+
+def test_throttled_reads_are_retried(world, fresh_sim, tmp_path):
+    """429s (azure#659: inventories of large subscriptions) are retried after Retry-After, not fatal."""
+    fresh_sim.admin.faults([
+        {"method": "GET", "path": "/providers/Microsoft.Compute/virtualMachines$", "status": 429, "times": 1},
+        {"method": "GET", "path": "/skus/server/versions$", "status": 429, "times": 1},
+    ])
+    since = fresh_sim.admin.last_seq()
+    data = inventory_list(fresh_sim, write(tmp_path, "plugin: goldenimage.azure.azure_images\n"))
+    assert data["_meta"]["hostvars"]["web-old"]["versions_behind"] == 2
+    statuses = [item["status"] for item in arm_requests(fresh_sim, since) if item["path"].endswith("/virtualMachines")]
+    assert statuses == [429, 200]

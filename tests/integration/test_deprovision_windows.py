@@ -73,8 +73,8 @@ def guest(tmp_path):
         double.stop()
 
 
-def deprovision(inv, sim_env=None, **extra):
-    return run_playbook(PLAY, sim_env=sim_env, inventory=inv, extra_vars=dict(FAST, **extra))
+def deprovision(inv, sim_env=None, args=(), **extra):
+    return run_playbook(PLAY, sim_env=sim_env, inventory=inv, extra_vars=dict(FAST, **extra), args=args)
 
 
 def steps(state):
@@ -274,10 +274,24 @@ def test_per_user_appx_removed_when_asked(guest):
 def test_appx_removal_failure_stops_before_sysprep(guest):
     double, inv = guest({"appx_per_user": [APPX], "appx_removal_fails": [APPX["full_name"]]})
     run = deprovision(inv, deprovision_windows_remove_appx_per_user=True)
-    assert failed_task(run)["task"] == FAIL_BLOCKERS
+    failure = failed_task(run)
+    assert failure["task"] == FAIL_BLOCKERS
+    assert "0x80073CFA" in failure["result"]["msg"]  # the removal error, as the guest reported it
     state = double.state
     assert state["sysprep"]["invocations"] == []
     assert state["appx"]["per_user"] == [APPX]
+
+
+def test_check_mode_reads_the_guest_and_changes_nothing(guest):
+    double, inv = guest({"appx_per_user": [APPX]})
+    run = deprovision(inv, args=("--check",), deprovision_windows_remove_appx_per_user=True)
+    assert run.rc == 0, run.stdout[-3000:]
+    state = double.state
+    assert steps(state) == ["agent-services", "preflight"]
+    assert state["sysprep"]["invocations"] == [] and state["appx"]["per_user"] == [APPX]
+    assert set(UNATTEND) <= set(state["files"])
+    assert task(run, "Seal the guest with Sysprep and mark the VM")["status"] == "skipped" or not ran(
+        run, "Start Sysprep (/oobe /generalize /quiet /quit /mode:vm)")
 
 
 def test_without_the_role_checks_the_double_fails_sysprep_like_windows(guest):

@@ -91,7 +91,7 @@ def test_golden_image_flow(credential, compute, network, resources, fresh_sim):
 
     # disk SKU and tier on the deallocated VM's OS disk
     compute.disks.begin_update("rg-golden", os_disk_id.rsplit("/", 1)[1], {"sku": {"name": "Premium_LRS"}}).result()
-    compute.disks.begin_update("rg-golden", os_disk_id.rsplit("/", 1)[1], {"tier": "P30"}).result()
+    compute.disks.begin_update("rg-golden", os_disk_id.rsplit("/", 1)[1], {"properties": {"tier": "P30"}}).result()
     disk = admin.resource(os_disk_id)
     assert (disk["sku"]["name"], disk["properties"]["tier"]) == ("Premium_LRS", "P30")
 
