@@ -35,6 +35,7 @@ ENV = {"systemroot": r"C:\Windows", "windir": r"C:\Windows", "systemdrive": "C:"
 
 GENERALIZED = "IMAGE_STATE_GENERALIZE_RESEAL_TO_OOBE"
 COMPLETE = "IMAGE_STATE_COMPLETE"
+SPECIALIZED = "IMAGE_STATE_SPECIALIZE_RESEAL_TO_OOBE"
 
 MARKER = re.compile(r"^\s*#\s*goldenimage-step:\s*([A-Za-z0-9_.-]+)\s*$", re.MULTILINE)
 CONFIG = re.compile(r"^\s*\$Config\s*=\s*'((?:[^']|'')*)'\s*\|\s*ConvertFrom-Json\s*$", re.MULTILINE)
@@ -46,6 +47,9 @@ DEFAULT_SCENARIO = {
     "password": "Passw0rd!Passw0rd!",
     "computer_name": "build-vm",
     "image_state": COMPLETE,
+    # agent-services polls during which Windows setup is still finishing (ImageState reads
+    # IMAGE_STATE_SPECIALIZE_RESEAL_TO_OOBE) before it turns to image_state; null: setup never finishes.
+    "setup_polls": 0,
     # Services and the agent-services poll after which each one reports Running (0: already running,
     # null: never). A service absent from the map does not exist.
     "services": {"WindowsAzureGuestAgent": 0, "RdAgent": 0},
@@ -154,7 +158,8 @@ class FakeWindows:
             "scenario": sc,
             "credentials": {"username": sc["username"], "password": sc["password"], "source": "scenario"},
             "provisioned": None,
-            "registry": {SETUP_STATE_KEY: {"ImageState": sc["image_state"]}},
+            "registry": {SETUP_STATE_KEY: {"ImageState": sc["image_state"] if sc["setup_polls"] == 0 else SPECIALIZED}},
+            "setup": {"polls": 0, "finished": sc["setup_polls"] == 0},
             "services": {name: {"status": "Running" if after == 0 else "Stopped", "start_type": "Automatic",
                                 "running_after_polls": after, "polls": 0}
                          for name, after in sc["services"].items()},
@@ -242,6 +247,13 @@ class FakeWindows:
 
     # -- steps (each mirrors roles/deprovision/files/<step>.ps1) ------------------------------------------
     def step_agent_services(self, config, _script):
+        setup = self.state["setup"]
+        if not setup["finished"]:
+            setup["polls"] += 1
+            after = self.scenario["setup_polls"]
+            if after is not None and setup["polls"] >= after:
+                setup["finished"] = True
+                self.state["registry"][SETUP_STATE_KEY]["ImageState"] = self.scenario["image_state"]
         services = []
         for name in config.get("services", []):
             svc = self.state["services"].get(name)
@@ -255,7 +267,7 @@ class FakeWindows:
             elif svc["status"] != "Running":
                 svc["status"] = "StartPending" if after is None else "Stopped"
             services.append({"name": name, "status": svc["status"], "start_type": svc["start_type"]})
-        return 0, {"services": services}
+        return 0, {"image_state": self.state["registry"][SETUP_STATE_KEY]["ImageState"], "services": services}
 
     def step_preflight(self, _config, _script):
         return 0, {

@@ -180,7 +180,7 @@ class Guest:
         os.replace(tmp, self.dir / "state.json")
 
     @classmethod
-    def load(cls, name: str, workdir=None) -> "Guest":
+    def load(cls, name: str, workdir=None) -> Guest:
         workdir = Path(workdir or default_workdir())
         state_file = workdir / name / "state.json"
         try:
@@ -201,7 +201,7 @@ class Guest:
         if not _alive(self.leader, self.leader_start):
             raise GuestError(f"guest {self.name} is not running")
         argv = ["nsenter", "-t", str(self.leader), "-m", "-u", "-i", "-n", "-p", "-r", "-w", *command]
-        result = subprocess.run(argv, input=input, text=True, capture_output=capture)
+        result = subprocess.run(argv, input=input, text=True, capture_output=capture, check=False)
         if check and result.returncode != 0:
             raise GuestError(f"in guest {self.name}: {' '.join(command)} failed (rc {result.returncode}): "
                              f"{(result.stderr or '').strip()}")
@@ -462,7 +462,7 @@ def stop_guest(guest, workdir=None, timeout: float = 20.0) -> None:
             os.unlink(f"/run/systemd/nspawn/locks/inode-{root_stat.st_dev}:{root_stat.st_ino}")
     if os.path.ismount(guest.root):
         for attempt in range(50):
-            result = subprocess.run(["umount", str(guest.root)], capture_output=True, text=True)
+            result = subprocess.run(["umount", str(guest.root)], capture_output=True, text=True, check=False)
             if result.returncode == 0 or not os.path.ismount(guest.root):
                 break
             time.sleep(0.05 * (attempt + 1) if attempt < 10 else 0.5)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import os
 import re
 import time
@@ -178,9 +179,9 @@ def seed_first_boot(guest) -> None:
         f"  <Container><ContainerId>{container}</ContainerId><RoleInstanceList><RoleInstance>"
         f"<InstanceId>{role_instance}._{name}</InstanceId><State>Started</State></RoleInstance></RoleInstanceList>"
         "</Container>\n</GoalState>\n"), mode=0o600)
-    write(root, "/var/lib/waagent/waagent_status.1.json",
-          '{"version": "1.1", "timestampUTC": "%s", "aggregateStatus": {"guestAgentStatus": {"version": "%s", '
-          '"status": "Ready"}}}\n' % (_stamp(), AGENT_VERSION), mode=0o600)
+    status = {"version": "1.1", "timestampUTC": _stamp(),
+              "aggregateStatus": {"guestAgentStatus": {"version": AGENT_VERSION, "status": "Ready"}}}
+    write(root, "/var/lib/waagent/waagent_status.1.json", json.dumps(status) + "\n", mode=0o600)
     _ensure_dir(root, "/var/lib/waagent/history", mode=0o700)
     write(root, "/var/log/waagent.log",
           f"{_stamp()} INFO Daemon Azure Linux Agent Version: {AGENT_VERSION}\n"
@@ -335,7 +336,7 @@ def provision(guest, payload: dict) -> dict:
     _ensure_dir(root, instance)
     _ensure_dir(root, f"{instance}/sem")
     track("cloud-init instance", write(root, f"{instance}/datasource",
-                                       f"DataSourceAzure: DataSourceAzure [seed=/dev/sr0]\n"))
+                                       "DataSourceAzure: DataSourceAzure [seed=/dev/sr0]\n"))
     track("user-data", write(root, f"{instance}/user-data.txt",
                              base64.b64decode(spec["custom"]) if spec["custom"] else b"", mode=0o600))
     write(root, f"{instance}/vendor-data.txt", "", mode=0o600, only_if_missing=True)

@@ -98,7 +98,7 @@ def ensure_host_packages(log=print) -> None:
     log(f"installing host packages: {' '.join(missing)}")
     subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
     result = subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False)
     if result.returncode != 0:
         still = missing_host_packages(optional=False)
         if still:
@@ -161,7 +161,7 @@ def prepare(packages=PACKAGES, log=print, install=True) -> Path:
             result = subprocess.run(
                 ["mmdebstrap", "--quiet", f"--variant={VARIANT}", "--include=" + ",".join(packages),
                  SUITE, str(partial), str(HOST_SOURCES)],
-                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False)
             if result.returncode != 0:
                 partial.unlink(missing_ok=True)
                 raise GuestError(f"mmdebstrap failed (rc {result.returncode}):\n{result.stdout[-3000:]}")

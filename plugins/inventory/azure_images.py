@@ -240,8 +240,10 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                                      % (path, MAX_CONCURRENCY, concurrency))
         for name in ("tags", "exclude_tags"):
             for key, value in (self.get_option(name) or {}).items():
-                if isinstance(value, dict) or (isinstance(value, list) and any(isinstance(i, (dict, list)) for i in value)):
-                    raise AnsibleParserError("%s: %s.%s must be a string, a list of strings or null." % (path, name, key))
+                values = value if isinstance(value, list) else [value]
+                if any(isinstance(item, (dict, list)) for item in values):
+                    raise AnsibleParserError("%s: %s.%s must be a string, a list of strings or null."
+                                             % (path, name, key))
 
     def _subscriptions(self, session):
         wanted = [str(item).strip() for item in self.get_option("subscriptions") or [] if str(item).strip()]
@@ -249,9 +251,10 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             return list(dict.fromkeys(wanted))
         try:
             return [session.subscription_id]
-        except AzureError as err:
+        except AzureError:
             raise AnsibleParserError("%s: no subscription to list. Set the subscriptions option, or subscription_id "
-                                     "(or AZURE_SUBSCRIPTION_ID). %s" % (self.NAME, err.message)) from None
+                                     "(or AZURE_SUBSCRIPTION_ID, or the profile's subscription_id)."
+                                     % self.NAME) from None
 
     def _query_options(self, subscriptions):
         values = {name: self.get_option(name) for name in _QUERY_OPTIONS}

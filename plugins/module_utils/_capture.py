@@ -106,7 +106,7 @@ def read_source(compute, source, overrides):
         if body is None:
             raise AzureError("source: %s '%s' was not found in resource group '%s'"
                              % (gallery_utils._source_noun(source["type"]), source["name"], source["resource_group"]),
-                             status_code=404, code="ResourceNotFound")
+                             status_code=404, code="SourceNotFound")
         facts["body"] = body
         facts["id"] = body.get("id") or source["id"]
         facts["location"] = body.get("location")
@@ -156,7 +156,9 @@ def read_source(compute, source, overrides):
 def source_summary(facts):
     keys = ("type", "id", "uri", "location", "os_type", "os_state", "hyper_v_generation", "security_type",
             "source_urn", "power_state")
-    return {key: facts.get(key) for key in keys}
+    summary = {key: facts.get(key) for key in keys}
+    summary["exists"] = not facts.get("missing")
+    return summary
 
 
 # -- managed image ------------------------------------------------------------------------------
@@ -322,7 +324,14 @@ def capture(compute, subscription_id, params, check_mode=False):  # noqa: C901  
         raise AzureError("give a target: managed_image, gallery, or both")
 
     started = time.monotonic()
-    facts = read_source(compute, source, overrides)
+    try:
+        facts = read_source(compute, source, overrides)
+    except AzureError as err:
+        if err.code != "SourceNotFound":
+            raise
+        # the build VM is usually deleted after capture: a re-run still finds what it made from it
+        facts = dict(source, location=None, os_type=None, os_state=None, hyper_v_generation=None,
+                     security_type=None, source_urn=None, power_state=None, missing=err)
     timings["read_source"] = round(time.monotonic() - started, 3)
     ref = source_ref(facts)
     tags = dict(params.get("tags") or {})
@@ -342,7 +351,8 @@ def capture(compute, subscription_id, params, check_mode=False):  # noqa: C901  
 
     # -- managed image: read, validate ------------------------------------------------------------
     if image_opts:
-        check_image_source(facts)
+        if not facts.get("missing"):
+            check_image_source(facts)
         image_rg = image_opts.get("resource_group")
         image_name = image_opts["name"]
         existing = vmstate.wire(azure_call("get managed image '%s'" % image_name, compute.images.get, image_rg,
@@ -355,15 +365,20 @@ def capture(compute, subscription_id, params, check_mode=False):  # noqa: C901  
             state = vmstate.props(existing).get("provisioningState")
             if vmstate.same_id(image_source_ref(existing), ref) and state != "Failed":
                 action = "update" if merged_tags(existing, tags) != (existing.get("tags") or {}) else "keep"
+            elif facts.get("missing"):
+                raise facts["missing"]
             elif state == "Failed" or force:
                 action = "replace"
             else:
                 raise AzureError("managed_image: image '%s' in resource group '%s' exists and was made from %s, not "
                                  "from %s. Use another name, or force=true to replace it. Nothing was changed."
                                  % (image_name, image_rg, image_source_ref(existing), ref), code="ImageExists")
+        if facts.get("missing") and action == "create":
+            raise facts["missing"]
         plan["image"] = {"action": action, "existing": existing, "rg": image_rg, "name": image_name,
-                         "body": image_body(facts, image_location, tags, image_opts.get("zone_resilient"),
-                                            image_opts.get("storage_account_type"))}
+                         "body": None if facts.get("missing") else image_body(
+                             facts, image_location, tags, image_opts.get("zone_resilient"),
+                             image_opts.get("storage_account_type"))}
         result["diff"]["before"]["managed_image"] = _image_diff(existing)
 
     # -- gallery: read, validate ------------------------------------------------------------------
@@ -433,9 +448,12 @@ def _plan_gallery(compute, facts, opts, tags, force, user_tags):
         raise AzureError("gallery: gallery '%s' does not exist in resource group '%s'; set gallery.create_definition="
                          "true to create it and the image definition" % (gname, rg), code="GalleryNotFound")
     wanted_security = opts.get("security_type")
+    if facts.get("missing") and definition is None:
+        raise facts["missing"]
     if definition is not None:
         def_facts = gallery_utils.definition_facts(definition)
-        gallery_utils.check_definition(def_facts, facts, "The existing %s" % where)
+        if not facts.get("missing"):
+            gallery_utils.check_definition(def_facts, facts, "The existing %s" % where)
         def_body = None
     else:
         if not opts.get("create_definition"):
@@ -491,6 +509,8 @@ def _plan_gallery(compute, facts, opts, tags, force, user_tags):
                              "force=true to delete and recreate it. Nothing was changed."
                              % (version_name, where, version_source_ref(existing_version), ref),
                              code="VersionExists")
+    if facts.get("missing") and action not in ("keep",):
+        raise facts["missing"]
     regions = opts.get("target_regions") or [{"name": location}]
     if normalize_region(location) not in [normalize_region(r["name"]) for r in regions]:
         raise AzureError("gallery.target_regions: must include the gallery's region %s" % location)
@@ -509,7 +529,8 @@ def _plan_gallery(compute, facts, opts, tags, force, user_tags):
         "location": location, "create_gallery": gallery is None, "create_definition": definition is None,
         "definition_body": def_body, "definition_facts": def_facts, "existing_version": existing_version,
         "existing_gallery": gallery, "existing_definition": definition,
-        "body": version_body(location, facts, publishing, tags), "keep_failed": opts.get("keep_failed"),
+        "body": None if facts.get("missing") else version_body(location, facts, publishing, tags),
+        "keep_failed": opts.get("keep_failed"),
     }
 
 

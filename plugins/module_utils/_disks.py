@@ -245,7 +245,7 @@ def change_disks(compute, disks=None, vm=None, select=None, luns=None, sku=None,
             raise AzureError("the disks are attached to different VMs (%s); change them in separate tasks"
                              % ", ".join(sorted(owners.values())))
         if owners:
-            owner = vmstate.parse_resource_id(list(owners.values())[0])
+            owner = vmstate.parse_resource_id(next(iter(owners.values())))
             vm_body = vmstate.get_vm(compute, owner["resource_group"], owner["name"], missing_ok=True)
             if vm_body is not None:
                 for target in targets:
@@ -309,7 +309,12 @@ def change_disks(compute, disks=None, vm=None, select=None, luns=None, sku=None,
             err.partial = {"changed": bool(done) or must_deallocate, "updated": done, "seconds": seconds,
                            "power_state": power_before if restored else "deallocated"}
             raise
-        _restore(compute, vm_rg, vm_name, power_before, must_deallocate, deadline, seconds, strict=True)
+        try:
+            _restore(compute, vm_rg, vm_name, power_before, must_deallocate, deadline, seconds, strict=True)
+        except AzureError as err:
+            err.message += " The disks were changed (%s); the VM is left deallocated." % ", ".join(done)
+            err.partial = {"changed": True, "updated": done, "seconds": seconds, "power_state": "deallocated"}
+            raise
 
     disks_out = []
     for target in targets:

@@ -56,6 +56,7 @@ def parse_spec(spec):
     if not isinstance(spec, dict):
         raise AzureError("An image must be a URN string, a resource id or a dict; got %r." % (spec,),
                          operation="parse image")
+    _refuse_float_versions(spec)
     if "managed_image" in spec or "gallery_image" in spec:
         if "managed_image" in spec and "gallery_image" in spec:
             raise AzureError("Give either managed_image or gallery_image in one image, not both.",
@@ -80,6 +81,14 @@ def parse_spec(spec):
     requested = ":".join((str(spec["publisher"]), str(spec["offer"]), str(spec["sku"]), version))
     return {"kind": "marketplace", "publisher": str(spec["publisher"]), "offer": str(spec["offer"]),
             "sku": str(spec["sku"]), "version": version, "requested": requested}
+
+
+def _refuse_float_versions(spec):
+    """YAML reads ``version: 8.10`` as the number 8.1: refuse it rather than resolve the wrong version."""
+    for item in (spec, spec.get("gallery_image"), spec.get("managed_image")):
+        if isinstance(item, dict) and isinstance(item.get("version"), float):
+            raise AzureError("Image version %r is a number, not a string: YAML reads 8.10 as 8.1. Quote the version "
+                             "(version: \"%s\")." % (item["version"], item["version"]), operation="parse image")
 
 
 def _parse_source(kind, inner):

@@ -29,6 +29,8 @@ description:
     O(gallery.keep_failed=true), so no broken version is left for C(latest) to pick.
   - Tags C(goldenimage-source-urn) (the base image URN with its concrete version, when the source knows it) and
     C(goldenimage-build-id) (O(build_id)) are added to what is created.
+  - A re-run after the source was deleted (the build VM usually is) finds the image and version made from it and
+    reports them unchanged; only creating something needs the source.
   - "Idempotent: an existing image or version with the same name made from the same source is kept (C(changed=false));
     only its mutable settings are brought in line (tags; a version's target regions, replica counts, storage type,
     C(exclude_from_latest) and end-of-life date, with new regions replicated). One made from another source is an
@@ -286,7 +288,7 @@ version:
   type: str
   sample: 1.0.3
 source:
-  description: The source and what was inferred from it.
+  description: The source and what was inferred from it (V(exists=false) and no facts when it was deleted since).
   returned: always
   type: dict
   sample:
@@ -300,6 +302,7 @@ source:
     security_type: TrustedLaunch
     source_urn: Canonical:ubuntu-24_04-lts:server:24.04.202411200
     power_state: deallocated
+    exists: true
 tags:
   description: Tags given to what was created.
   returned: always

@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -76,7 +77,8 @@ def test_reachable_at_its_address_and_stopped_cleanly(make_guest, guest_key):
     assert not directory.exists()
     assert not os.path.ismount(root)
     for pid in pids:
-        assert not os.path.exists(f"/proc/{pid}") or open(f"/proc/{pid}/stat").read().split(") ")[1][0] == "Z"
+        stat = Path(f"/proc/{pid}/stat")
+        assert not stat.exists() or stat.read_text().split(") ")[1][0] == "Z"  # gone, or a zombie
 
 
 def test_cli_lists_guests_and_prints_an_inventory(make_guest, guest_workdir):

@@ -47,8 +47,8 @@ def make_vm(compute, network, resources, rg="rg-build", name="build-vm", locatio
     make_group(resources, rg, location)
     nic_id = make_nic(network, rg, name, location)
     os_disk = {"name": f"{name}-osdisk", "createOption": "FromImage", "caching": "ReadWrite"}
-    if unmanaged_os_vhd:
-        os_disk["vhd"] = {"uri": unmanaged_os_vhd}
+    if unmanaged_os_vhd:  # attach an existing (specialized) VHD: no image, no OS profile
+        os_disk.update({"createOption": "Attach", "osType": "Linux", "vhd": {"uri": unmanaged_os_vhd}})
     else:
         os_disk["managedDisk"] = {"storageAccountType": os_disk_sku}
     props = {
@@ -66,6 +66,8 @@ def make_vm(compute, network, resources, rg="rg-build", name="build-vm", locatio
         },
         "networkProfile": {"networkInterfaces": [{"id": nic_id, "properties": {"primary": True}}]},
     }
+    if unmanaged_os_vhd:
+        del props["storageProfile"]["imageReference"], props["osProfile"]
     if security_type:
         props["securityProfile"] = {"securityType": security_type,
                                     "uefiSettings": {"secureBootEnabled": True, "vTpmEnabled": True}}

@@ -253,14 +253,19 @@ def test_resource_groups_and_several_subscriptions(world, fresh_sim, tmp_path):
     assert sorted(hosts) == ["web-current", "west-1"]
     assert hosts["web-current"]["azure_subscription_id"] == SUB2
     assert hosts["web-current"]["image_status"] == "current"
-    lists = sorted(item["path"] for item in arm_requests(fresh_sim, since) if item["path"].endswith("/virtualMachines"))
-    # one list per subscription and group; the groups missing from a subscription are reported, see below
-    assert f"/subscriptions/{SUB2}/resourceGroups/rg-two/providers/Microsoft.Compute/virtualMachines" in lists
+    # one list per subscription and group (with the instance views); rg-west exists only in the first
+    # subscription and rg-two only in the second: a group missing from some subscriptions is fine
+    lists = {(item["path"].split("/")[2], item["path"].split("/")[4]): (item["status"], item["query"].get("$expand"))
+             for item in arm_requests(fresh_sim, since) if item["path"].endswith("/virtualMachines")}
+    sub = fresh_sim.subscription_id
+    assert lists == {(sub, "rg-west"): (200, "instanceView"), (sub, "rg-two"): (404, "instanceView"),
+                     (SUB2, "rg-west"): (404, "instanceView"), (SUB2, "rg-two"): (200, "instanceView")}
 
-    # the same VM name in two subscriptions: the second one is told apart by its resource group
+    # the same VM name in two subscriptions: the second one is told apart by its resource group;
+    # the subscriptions option alone is enough (no subscription in the credentials' settings)
     path = write(tmp_path, "plugin: goldenimage.azure.azure_images\nsubscriptions: [%s, %s]\n"
                  % (fresh_sim.subscription_id, SUB2))
-    hosts = inventory_list(fresh_sim, path)["_meta"]["hostvars"]
+    hosts = inventory_list(fresh_sim, path, env={"AZURE_SUBSCRIPTION_ID": ""})["_meta"]["hostvars"]
     assert hosts["web-current"]["azure_subscription_id"] == fresh_sim.subscription_id
     assert hosts["web-current_rg-two"]["azure_subscription_id"] == SUB2
     assert len(hosts) == 9

@@ -61,7 +61,8 @@ class Seeder:
         return self.call("PUT", self.rg_path(rg, sub), GROUPS, {"location": location})
 
     def vnet(self, rg, name, location="eastus", prefix="10.0", sub=None):
-        body = self.call("PUT", f"{self.rg_path(rg, sub)}/providers/Microsoft.Network/virtualNetworks/{name}", NETWORK, {
+        path = f"{self.rg_path(rg, sub)}/providers/Microsoft.Network/virtualNetworks/{name}"
+        body = self.call("PUT", path, NETWORK, {
             "location": location, "properties": {
                 "addressSpace": {"addressPrefixes": [f"{prefix}.0.0/16"]},
                 "subnets": [{"name": "default", "properties": {"addressPrefix": f"{prefix}.0.0/20"}}]}})

@@ -30,7 +30,7 @@ SYSPREP_ARGS = ["/oobe", "/generalize", "/quiet", "/quit", "/mode:vm"]
 UNATTEND = [r"C:\Windows\System32\Sysprep\unattend.xml", r"C:\Windows\Panther\unattend.xml"]
 APPX = {"name": "Microsoft.WidgetsPlatformRuntime",
         "full_name": "Microsoft.WidgetsPlatformRuntime_1.6.1.0_x64__8wekyb3d8bbwe", "users": ["BUILD\\gibuilder"]}
-FAIL_SERVICES = "Fail naming the agent services that did not start"
+FAIL_WAIT = "Fail naming what was not ready"
 FAIL_BLOCKERS = "Fail on Sysprep blockers"
 FAIL_SYSPREP = "Fail with Sysprep's state and logs"
 
@@ -182,13 +182,36 @@ def test_services_never_ready_fail_within_the_bound_before_anything_changes(gues
     run = deprovision(inv)
     assert run.rc != 0
     failure = failed_task(run)
-    assert failure["task"] == FAIL_SERVICES
+    assert failure["task"] == FAIL_WAIT
+    assert "WindowsAzureGuestAgent is StartPending" in failure["result"]["msg"]
+    assert "RdAgent" not in failure["result"]["msg"]
     state = double.state
     polls = state["services"]["WindowsAzureGuestAgent"]["polls"]
     assert 1 < polls <= FAST["deprovision_windows_agent_timeout"] + 1  # bounded: retries = timeout / interval
     assert steps(state) == ["agent-services"] * polls
     assert state["sysprep"]["invocations"] == []
     assert set(UNATTEND) <= set(state["files"])
+
+
+def test_sysprep_waits_for_windows_setup_to_finish(guest):
+    """A VM still in its first boot (IMAGE_STATE_SPECIALIZE_RESEAL_TO_OOBE) would leave Sysprep stuck there."""
+    double, inv = guest({"setup_polls": 3})
+    run = deprovision(inv)
+    assert run.rc == 0, run.stdout[-3000:]
+    state = double.state
+    assert state["setup"]["polls"] == 3
+    assert state["sysprep"]["invocations"][0]["image_state_before"] == "IMAGE_STATE_COMPLETE"
+
+
+def test_setup_never_finishing_fails_within_the_bound_naming_the_state(guest):
+    double, inv = guest({"setup_polls": None})
+    run = deprovision(inv)
+    failure = failed_task(run)
+    assert failure["task"] == FAIL_WAIT
+    assert "IMAGE_STATE_SPECIALIZE_RESEAL_TO_OOBE" in failure["result"]["msg"]
+    state = double.state
+    assert 1 < state["setup"]["polls"] <= FAST["deprovision_windows_agent_timeout"] + 1
+    assert state["sysprep"]["invocations"] == [] and set(steps(state)) == {"agent-services"}
 
 
 def test_stuck_state_fails_early_with_the_log_tails_and_does_not_mark(guest, fresh_sim, compute, network, resources):
@@ -290,8 +313,9 @@ def test_check_mode_reads_the_guest_and_changes_nothing(guest):
     assert steps(state) == ["agent-services", "preflight"]
     assert state["sysprep"]["invocations"] == [] and state["appx"]["per_user"] == [APPX]
     assert set(UNATTEND) <= set(state["files"])
-    assert task(run, "Seal the guest with Sysprep and mark the VM")["status"] == "skipped" or not ran(
-        run, "Start Sysprep (/oobe /generalize /quiet /quit /mode:vm)")
+    for name in ("Remove answer files and setup leftovers", "Start Sysprep (/oobe /generalize /quiet /quit /mode:vm)",
+                 "Mark the VM deprovisioned"):
+        assert task(run, name)["status"] == "skipped"
 
 
 def test_without_the_role_checks_the_double_fails_sysprep_like_windows(guest):

@@ -196,3 +196,20 @@ def test_timeout_names_the_operation(fresh_sim, play, compute, vm):
     result = run.task("tier")["result"]
     assert result["error_code"] == "OperationTimedOut"
     assert "update disk 'build-vm-data0'" in result["msg"]
+
+
+def test_unmanaged_os_disk_is_reported_and_refused(fresh_sim, play, compute, network, resources):
+    uri = "https://stbuild.blob.core.windows.net/vhds/legacy-os.vhd"
+    setup.make_vm(compute, network, resources, name="legacy-vm", unmanaged_os_vhd=uri,
+                  data_disks=[(0, 64, "Standard_LRS")])
+    run = play(playbook({"vm": "legacy-vm", "resource_group": "rg-build", "luns": [0], "size_gb": 128}))
+    assert run.rc == 0, run.stdout
+    result = run.task("tier")["result"]
+    assert [(d["role"], d["managed"], d["vhd_uri"]) for d in result["vm"]["disks"]] == [
+        ("os", False, uri), ("data", True, None)]
+    assert result["disks"][0]["after"]["size_gb"] == 128
+    before = fresh_sim.admin.resources()
+    refused = play(playbook({"vm": "legacy-vm", "resource_group": "rg-build", "select": "os", "tier": "P30"}))
+    assert refused.rc != 0
+    assert "unmanaged" in refused.task("tier")["result"]["msg"]
+    assert fresh_sim.admin.resources() == before

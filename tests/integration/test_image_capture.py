@@ -358,3 +358,20 @@ def test_managed_image_from_a_vm_that_is_not_generalized_is_refused(fresh_sim, p
     result = run.task("capture")["result"]
     assert result["error_code"] == "VMNotGeneralized" and "vm_generalize" in result["msg"]
     assert fresh_sim.admin.resources() == before
+
+
+def test_rerun_after_the_source_vm_was_deleted(fresh_sim, play, compute, vm):
+    options = {"source": vm["id"], "build_id": "b-7", "managed_image": {"name": "img", "resource_group": "rg-build"},
+               "gallery": gallery()}
+    assert play(playbook(options)).rc == 0
+    compute.virtual_machines.begin_delete("rg-build", "build-vm").result()
+    since = fresh_sim.admin.last_seq()
+    run = play(playbook(options))
+    assert run.rc == 0, run.stdout
+    result = run.task("capture")["result"]
+    assert result["changed"] is False and result["source"]["exists"] is False
+    assert result["version"] == "1.0.0" and result["managed_image"]["name"] == "img"
+    assert writes(fresh_sim, since) == []
+    # creating something new still needs the source
+    missing = play(playbook(dict(options, gallery=gallery(version="1.0.1"))))
+    assert missing.rc != 0 and missing.task("capture")["result"]["error_code"] == "SourceNotFound"

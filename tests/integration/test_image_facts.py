@@ -182,6 +182,8 @@ def test_managed_and_gallery_images(play, fresh_sim, compute, resources):
     ({"image": "RedHat:RHEL:8-lvm-gen2:latest"}, ["location is needed"]),
     ({"managed_image": {"resource_group": "rg-images", "name": "nope"}}, ["Resource group 'rg-images' does not exist"]),
     ({"location": "eastus", "images": ["RedHat:RHEL:8-lvm-gen2:latest"], "max_concurrency": 0}, ["max_concurrency"]),
+    ({"location": "eastus", "images": [{"publisher": "RedHat", "offer": "RHEL", "sku": "8-lvm-gen2", "version": 8.10}]},
+     ["Quote the version"]),
 ])
 def test_bad_input_fails_cleanly(play, args, fragments):
     run = play("""

@@ -37,9 +37,9 @@ def test_parse_source_forms():
         "/providers/Microsoft.Compute/snapshots/s1")
     assert _capture.parse_source("https://sa.blob.core.windows.net/vhds/os.vhd", SUB) == {
         "type": "vhd", "uri": "https://sa.blob.core.windows.net/vhds/os.vhd"}
-    with pytest.raises(AzureError, match="^source"):
+    with pytest.raises(AzureError, match=r"^source"):
         _capture.parse_source(f"/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v", SUB)
-    with pytest.raises(AzureError, match="^source"):
+    with pytest.raises(AzureError, match=r"^source"):
         _capture.parse_source("https://example.com/file.txt", SUB)
 
 
@@ -61,7 +61,7 @@ def test_next_version_is_numeric(existing, expected):
 def test_version_names_are_validated():
     _gallery.validate_version_name("1.2.3")
     for bad in ("1.2", "1.2.3.4", "v1.2.3", "1.2.x", "1.2.99999999999"):
-        with pytest.raises(AzureError, match="^gallery.version"):
+        with pytest.raises(AzureError, match=r"^gallery.version"):
             _gallery.validate_version_name(bad)
 
 

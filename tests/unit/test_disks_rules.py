@@ -52,7 +52,7 @@ def test_rule_violations_name_the_parameter(kwargs, parameter):
 
 
 def test_premium_v2_never_an_os_disk():
-    with pytest.raises(AzureError, match="^sku: PremiumV2_LRS cannot be an OS disk"):
+    with pytest.raises(AzureError, match=r"^sku: PremiumV2_LRS cannot be an OS disk"):
         _disks.plan_disk(disk(), "os", sku="PremiumV2_LRS")
 
 

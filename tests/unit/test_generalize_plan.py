@@ -57,7 +57,7 @@ def test_states_from_instance_view():
 def test_resolve_vm_by_id():
     rid = "/subscriptions/s/resourceGroups/rg1/providers/Microsoft.Compute/virtualMachines/vm9"
     assert _generalize.resolve_vm(vm_id=rid) == ("rg1", "vm9")
-    with pytest.raises(AzureError, match="^id: "):
+    with pytest.raises(AzureError, match=r"^id: "):
         _generalize.resolve_vm(vm_id="/subscriptions/s/resourceGroups/rg1/providers/Microsoft.Compute/disks/d")
 
 

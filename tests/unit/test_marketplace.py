@@ -201,6 +201,8 @@ def test_bad_input_names_the_part_and_suggests(client, urn, location, bad, sugge
     ("a:b:c:d:e", "Invalid image URN"),
     ({"publisher": "Canonical"}, "lacks offer, sku"),
     (42, "must be a URN string"),
+    ({"publisher": "RedHat", "offer": "RHEL", "sku": "8-lvm-gen2", "version": 8.10}, "Quote the version"),
+    ({"gallery_image": {"resource_group": "rg", "gallery": "g", "name": "i", "version": 1.10}}, "YAML reads"),
     ("/subscriptions/x/resourceGroups/rg/providers/Microsoft.Compute/disks/d", "is not the id of"),
 ])
 def test_malformed_specs(spec, fragment):

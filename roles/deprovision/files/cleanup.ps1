@@ -2,6 +2,7 @@
 # Deletes answer files and setup leftovers (and a stale Sysprep_succeeded.tag).
 # Prints {"removed":[paths],"failed":[{"path","error"}],"remaining":[paths]}.
 $Config = '__CONFIG__' | ConvertFrom-Json
+$ProgressPreference = 'SilentlyContinue'
 $removed = @(); $failed = @(); $remaining = @()
 $paths = @(@($Config.paths) | ForEach-Object { [Environment]::ExpandEnvironmentVariables($_) })
 foreach ($path in $paths + (Join-Path $env:SystemRoot 'System32\Sysprep\Sysprep_succeeded.tag')) {

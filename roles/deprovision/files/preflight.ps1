@@ -1,7 +1,7 @@
 # goldenimage-step: preflight
 # Read-only check for what makes Sysprep fail. Prints {"image_state","appx_per_user":[{"name","full_name","users"}],
 # "bitlocker":[{"mount_point","protection_status","conversion_status"}],"sysprep_present","sysprep_running"}.
-$ErrorActionPreference = 'Stop'
+$ErrorActionPreference = 'Stop'; $ProgressPreference = 'SilentlyContinue'
 $state = (Get-ItemProperty -Path 'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\Setup\State' -ErrorAction SilentlyContinue).ImageState
 $appx = @()
 if (Get-Command -Name Get-AppxPackage -ErrorAction SilentlyContinue) {

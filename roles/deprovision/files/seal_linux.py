@@ -114,7 +114,7 @@ def clean_sudoers(users):
             handle.writelines(kept)
         os.chmod(path + ".deprovision", mode)
         os.rename(path + ".deprovision", path)
-        actions.append("removed {0} rule(s) for {1} from {2}".format(len(lines) - len(kept), ", ".join(users), path))
+        actions.append(f"removed {len(lines) - len(kept)} rule(s) for {', '.join(users)} from {path}")
     if shutil.which("visudo"):
         rc, out, err = run(["visudo", "-c"])
         if rc != 0:
@@ -172,7 +172,7 @@ def lock_root():
         for line in handle:
             fields = line.split(":")
             if fields[0] == "root" and fields[1] and fields[1][0] not in "!*":
-                rc, out, err = run(["usermod", "-p", "*LOCK*", "root"])
+                rc, _out, err = run(["usermod", "-p", "*LOCK*", "root"])
                 if rc != 0:
                     errors.append("usermod -p '*LOCK*' root failed: " + err.strip())
                 else:
@@ -205,8 +205,8 @@ if CONFIG["delete_user"]:
             rc_del, out_del, err_del = run(["userdel", "--force", "--remove", user])
             fallback.append(user)
             if rc_del not in (0, 12):  # 12: home directory could not be removed (checked below)
-                errors.append("userdel {0} failed (rc {1}): {2}".format(user, rc_del, err_del.strip()))
-    still_used = set(entry.pw_dir for entry in pwd.getpwall())
+                errors.append(f"userdel {user} failed (rc {rc_del}): {err_del.strip()}")
+    still_used = {entry.pw_dir for entry in pwd.getpwall()}
     for home in CONFIG["user_homes"]:
         if home and home not in ("/", "/root") and home not in still_used and os.path.lexists(home):
             remove(home)
@@ -272,7 +272,7 @@ def listing(paths):
     return sorted(path for path in paths if os.path.lexists(path))
 
 
-check("waagent", waagent["rc"] == 0, "rc {0}".format(waagent["rc"]))
+check("waagent", waagent["rc"] == 0, f"rc {waagent['rc']}")
 if CONFIG["delete_user"]:
     for user in users:
         in_files = []
@@ -288,8 +288,10 @@ if CONFIG["delete_user"]:
     for home in CONFIG["user_homes"]:
         check("home_absent:" + home, not os.path.lexists(home))
     if CONFIG["clean_sudoers"]:
-        left = ["{0}: {1}".format(path, line.strip()) for path in sudoers_files() for line in open(path)
-                if rule_names_user(line, users)]
+        left = []
+        for path in sudoers_files():
+            with open(path) as handle:
+                left += [f"{path}: {line.strip()}" for line in handle if rule_names_user(line, users)]
         check("sudoers_clean", not left, "; ".join(left))
 check("ssh_host_keys_absent", not glob.glob(SSH_HOST_KEY_GLOB), " ".join(glob.glob(SSH_HOST_KEY_GLOB)))
 leases = [path for pattern in LEASE_GLOBS for path in glob.glob(pattern) if not os.path.isdir(path)]
@@ -303,7 +305,7 @@ if CONFIG["check_cloud_init"]:
     check("cloud_init_state_absent", not cloud_left, " ".join(cloud_left))
 if CONFIG["reset_machine_id"]:
     size = os.path.getsize("/etc/machine-id") if os.path.isfile("/etc/machine-id") else None
-    check("machine_id_empty", size == 0, "size {0}".format(size))
+    check("machine_id_empty", size == 0, f"size {size}")
     if os.path.isdir("/var/lib/dbus"):
         check("dbus_machine_id_linked", os.path.realpath("/var/lib/dbus/machine-id") == "/etc/machine-id")
 if CONFIG["clean_histories"]:
