@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
+from . import body_types
 from .errors import ArmError
 
 
@@ -35,7 +36,10 @@ class SimRequest:
         return self.params.get("subscriptionId")
 
     def json(self, required=True):
-        """The request body as a dict; ARM's error codes for an empty or malformed body."""
+        """The request body as a dict; ARM's error codes for an empty, malformed or mistyped body.
+
+        ARM bodies come back type-checked and converted (``body_types``): providers see only the JSON
+        types they expect, and ``null`` values are left out."""
         if not self.raw_body or not self.raw_body.strip():
             if required:
                 raise ArmError(400, "InvalidRequestContent", "The request content was invalid and could not be deserialized: "
@@ -49,6 +53,8 @@ class SimRequest:
         if not isinstance(body, dict):
             raise ArmError(400, "InvalidRequestContent",
                            "The request content was invalid and could not be deserialized: 'expected a JSON object'.")
+        if self.path.lower().startswith("/subscriptions/"):  # ARM bodies; admin bodies are the simulator's own
+            body = body_types.normalize(body)
         return body
 
     def form(self):

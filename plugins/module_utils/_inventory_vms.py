@@ -225,7 +225,7 @@ def collect(session, subscriptions, resource_groups=None, locations=None, tags=N
             warnings.append("Newest version of image %s unknown (its VMs get image_status unknown): %s"
                             % (_source_name(key, sources), err))
         else:
-            warnings.append("Could not %s: %s" % (err.operation or "read %s" % key[0], err))
+            warnings.append("Facts from this list are left null: %s" % err)
     sizes = {key[1:]: value for key, value in found.items() if key[0] == "sizes"}
     nics, pips, disk_map = {}, {}, {}
     for key, items in found.items():

@@ -480,3 +480,14 @@ def test_throttled_reads_are_retried(world, fresh_sim, tmp_path):
     assert data["_meta"]["hostvars"]["web-old"]["versions_behind"] == 2
     statuses = [item["status"] for item in arm_requests(fresh_sim, since) if item["path"].endswith("/virtualMachines")]
     assert statuses == [429, 200]
+
+
+def test_a_failing_network_list_leaves_addresses_null(world, fresh_sim, tmp_path):
+    fresh_sim.admin.faults([{"method": "GET", "path": "/providers/Microsoft.Network/networkInterfaces$",
+                             "status": 409, "times": 1}])
+    path = write(tmp_path, "plugin: goldenimage.azure.azure_images\nansible_host_preference: [public_ip, name]\n")
+    hosts = inventory_list(fresh_sim, path)["_meta"]["hostvars"]
+    assert len(hosts) == 8
+    assert hosts["web-old"]["azure_public_ip"] is None
+    assert hosts["web-old"]["ansible_host"] == "web-old"  # the next preference
+    assert hosts["web-old"]["image_status"] == "outdated"
