@@ -32,17 +32,41 @@ STATUS_CODES = {
 }
 
 
+def _invalid(message):
+    return ArmError(400, "InvalidFaultRule", message)
+
+
+def _number(spec, key, default, kind):
+    """``spec[key]`` as ``kind`` (int or float), 400 InvalidFaultRule when it is not a number."""
+    value = spec.get(key, default)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise _invalid(f"Fault rule field '{key}' must be a number, got {value!r}.")
+    try:
+        return kind(value)
+    except ValueError:
+        raise _invalid(f"Fault rule field '{key}' must be a number, got {value!r}.") from None
+
+
 class FaultRule:
     def __init__(self, spec):
+        if not isinstance(spec, dict):
+            raise _invalid(f"A fault rule is a JSON object, got {spec!r}.")
         self.spec = spec
-        self.method = (spec.get("method") or "").upper() or None
-        self.path = re.compile(spec.get("path", "."), re.IGNORECASE)
+        self.method = str(spec.get("method") or "").upper() or None
+        try:
+            self.path = re.compile(str(spec.get("path", ".")), re.IGNORECASE)
+        except re.error as err:
+            raise _invalid(f"Fault rule path {spec.get('path')!r} is not a regular expression: {err}.") from None
         self.action = spec.get("action", "status")
         if self.action not in ("status", "drop", "fail_operation", "delay"):
-            raise ArmError(400, "InvalidFaultRule", f"Unknown fault action '{self.action}'.")
-        self.times = spec.get("times")
-        self.after = int(spec.get("after", 0))
-        self.probability = float(spec.get("probability", 1.0))
+            raise _invalid(f"Unknown fault action '{self.action}'.")
+        self.times = _number(spec, "times", None, int)
+        self.after = _number(spec, "after", 0, int)
+        self.probability = _number(spec, "probability", 1.0, float)
+        for key, kind in (("status", int), ("delay_ms", float), ("retry_after", int)):
+            _number(spec, key, 0, kind)
         self.seen = 0
         self.fired = 0
 
@@ -71,9 +95,16 @@ class Faults:
         self.rng = random.Random(0)
 
     def configure(self, spec):
+        """Add the rules of ``{"seed": ..., "rules": [...]}``; nothing changes when any rule is invalid."""
+        rules = spec.get("rules", [])
+        if not isinstance(rules, list):
+            raise _invalid("'rules' must be a list of fault rules.")
+        built = [FaultRule(rule) for rule in rules]
+        if "seed" in spec and (isinstance(spec["seed"], bool) or not isinstance(spec["seed"], (int, str))):
+            raise _invalid(f"'seed' must be an integer or a string, got {spec['seed']!r}.")
         if "seed" in spec:
             self.rng = random.Random(spec["seed"])
-        self.rules.extend(FaultRule(rule) for rule in spec.get("rules", []))
+        self.rules.extend(built)
 
     def clear(self):
         self.rules = []

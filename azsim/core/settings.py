@@ -81,6 +81,30 @@ def defaults():
     return copy.deepcopy(DEFAULTS)
 
 
+def check_update(current, update, path="settings"):
+    """400 InvalidSettings unless every value in ``update`` has the JSON type of the value it replaces
+    (numbers are interchangeable; new keys, e.g. a new duration, may have any type)."""
+    from .errors import ArmError
+
+    if not isinstance(update, dict):
+        raise ArmError(400, "InvalidSettings", f"'{path}' must be a JSON object.")
+    for key, value in update.items():
+        if key not in current:
+            continue
+        old = current[key]
+        where = f"{path}.{key}"
+        if isinstance(old, dict):
+            check_update(old, value, where)
+        elif isinstance(old, bool) or isinstance(value, bool):
+            if not (isinstance(old, bool) and isinstance(value, bool)):
+                raise ArmError(400, "InvalidSettings", f"'{where}' must be a boolean, got {value!r}.")
+        elif isinstance(old, (int, float)):
+            if not isinstance(value, (int, float)) or value < 0:
+                raise ArmError(400, "InvalidSettings", f"'{where}' must be a number >= 0, got {value!r}.")
+        elif not isinstance(value, type(old)):
+            raise ArmError(400, "InvalidSettings", f"'{where}' must be a {type(old).__name__}, got {value!r}.")
+
+
 def merge(target, update):
     """Deep-merge ``update`` into ``target`` (dicts merge, everything else replaces)."""
     for key, value in update.items():

@@ -12,7 +12,8 @@
 
 from __future__ import annotations
 
-from ..core.settings import merge
+from ..core.errors import ArmError
+from ..core.settings import check_update, merge
 from ..core.store import public
 
 
@@ -30,7 +31,10 @@ def resources(req):
 
 
 def requests_log(req):
-    since = int(req.query.get("since", 0))
+    try:
+        since = int(req.query.get("since", 0))
+    except ValueError:
+        raise ArmError(400, "InvalidParameter", "'since' must be a request sequence number.") from None
     return {"value": [entry for entry in req.sim.request_log if entry["seq"] > since], "last_seq": req.sim.request_seq}
 
 
@@ -58,7 +62,9 @@ def get_settings(req):
 
 
 def update_settings(req):
-    merge(req.sim.settings.values, req.json())
+    update = req.json()
+    check_update(req.sim.settings.values, update)
+    merge(req.sim.settings.values, update)
     req.sim.throttle.reset()
     req.sim.store.touch()
     return req.sim.settings.values

@@ -15,22 +15,21 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import re
 import time
 import uuid
 
 from ..core.errors import ArmError, invalid_parameter, missing_property, not_found, property_change_not_allowed
 from ..core.request import Reply
-from ..core.store import private, provider_id, public
+from ..core.store import private, public
 from . import disk_performance as perf
 from . import disk_rules as rules
-from . import vm_image_source
-from .paged_list import page
+from . import lro_finish, vm_image_source
+from .group_resource import GroupResource
 from .resources import get_group_or_raise, validate_location
 
 DISK_TYPE = "Microsoft.Compute/disks"
 SNAPSHOT_TYPE = "Microsoft.Compute/snapshots"
-DISK_NAME = re.compile(r"^[A-Za-z0-9][\w.-]{0,78}[\w]$|^[A-Za-z0-9]$")
+DISKS = GroupResource(DISK_TYPE, "diskName")
 # DiskUpdateProperties that the simulator stores as given (no rule attached to them).
 PLAIN_PROPERTIES = ("networkAccessPolicy", "publicNetworkAccess", "diskAccessId", "encryption", "maxShares",
                     "supportsHibernation", "dataAccessAuthMode", "optimizedForFrequentAttach", "supportedCapabilities",
@@ -118,13 +117,8 @@ def _sync_owner(sim, disk):
 
 
 # -- lookups ---------------------------------------------------------------------------------------
-def _disk_id(req):
-    return provider_id(req.subscription, req.params["resourceGroupName"], "Microsoft.Compute", "disks",
-                       req.params["diskName"])
-
-
 def _get_or_404(req):
-    disk = req.sim.store.get(_disk_id(req))
+    disk = req.sim.store.get(DISKS.id(req))
     if disk is None:
         raise not_found(DISK_TYPE, req.params["diskName"], req.params["resourceGroupName"])
     return disk
@@ -141,30 +135,15 @@ def _in_progress_error(disk):
                     "operation is in progress on this resource. Retry after the operation completes.")
 
 
-def _disk_url(req):
-    return f"{req.base_url}{_disk_id(req)}?api-version={req.api_version}"
-
-
 # -- handlers --------------------------------------------------------------------------------------
 def get_disk(req):
     return public(_get_or_404(req))
 
 
-def list_group_disks(req):
-    get_group_or_raise(req.sim, req.subscription, req.params["resourceGroupName"])
-    prefix = provider_id(req.subscription, req.params["resourceGroupName"], "Microsoft.Compute", "disks") + "/"
-    return page(req, [public(body) for body in req.sim.store.list(prefix, DISK_TYPE)])
-
-
-def list_subscription_disks(req):
-    prefix = f"/subscriptions/{req.subscription}/resourceGroups/"
-    return page(req, [public(body) for body in req.sim.store.list(prefix, DISK_TYPE)])
-
-
 def put_disk(req):
     get_group_or_raise(req.sim, req.subscription, req.params["resourceGroupName"])
     body = req.json()
-    existing = req.sim.store.get(_disk_id(req))
+    existing = req.sim.store.get(DISKS.id(req))
     if existing is not None:
         return _update(req, existing, _put_as_update(existing, body))
     disk = _build_disk(req, body)
@@ -176,15 +155,12 @@ def put_disk(req):
                            location=disk["location"], kind="disk")
     if not op.done:
         private(disk)["op"] = op.id
-    return Reply(202, reply_body, req.sim.ops.headers(req, op, location_url=_disk_url(req)))
+    return Reply(202, reply_body, req.sim.ops.headers(req, op, location_url=DISKS.url(req)))
 
 
 def _build_disk(req, body):
     name = req.params["diskName"]
-    if not DISK_NAME.match(name):
-        raise ArmError(400, "InvalidParameter", f"The entity name '{name}' is invalid. Disk names are 1-80 letters, "
-                       "digits, underscores, periods or hyphens, start with a letter or digit and end with a letter, "
-                       "digit or underscore.", target="diskName")
+    rules.check_name("Disk", name, "diskName")
     location = validate_location(req.sim, body.get("location"))
     props = body.get("properties") or {}
     sku = rules.check_sku((body.get("sku") or {}).get("name") or "Standard_LRS")
@@ -211,7 +187,7 @@ def _build_disk(req, body):
     rules.check_bursting(name, sku, size, props.get("burstingEnabled"))
     extra = {key: props[key] for key in PLAIN_PROPERTIES + ("tier", "diskIOPSReadWrite", "diskMBpsReadWrite",
                                                            "burstingEnabled") if key in props and key != "osType"}
-    return new_disk(disk_id=_disk_id(req), location=location, sku=sku, size_gb=size,
+    return new_disk(disk_id=DISKS.id(req), location=location, sku=sku, size_gb=size,
                     creation_data=source["creation_data"], os_type=os_type,
                     hyper_v_generation=props.get("hyperVGeneration") or source.get("hyper_v_generation"),
                     architecture=source.get("architecture"), tags=body.get("tags"), zones=body.get("zones"),
@@ -296,7 +272,7 @@ def _update(req, disk, update):
                            location=disk["location"], kind="disk")
     if not op.done:
         private(disk)["op"] = op.id
-    return Reply(202, reply_body, req.sim.ops.headers(req, op, location_url=_disk_url(req)))
+    return Reply(202, reply_body, req.sim.ops.headers(req, op, location_url=DISKS.url(req)))
 
 
 def _validated_changes(sim, disk, update):
@@ -376,16 +352,19 @@ def _apply(disk, changes):
         bookkeeping["last_tier_downgrade"] = time.time()
 
 
-def finish_create(sim, op):
+def _forget_op(sim, op):
     disk = sim.store.get(op.args["id"])
-    if disk is None:
-        return
-    private(disk).pop("op", None)
-    disk["properties"]["provisioningState"] = "Succeeded" if op.status == "Succeeded" else "Failed"
+    if disk is not None:
+        private(disk).pop("op", None)
+
+
+def finish_create(sim, op):
+    _forget_op(sim, op)
+    lro_finish.settle(sim, op)
 
 
 def delete_disk(req):
-    disk = req.sim.store.get(_disk_id(req))
+    disk = req.sim.store.get(DISKS.id(req))
     if disk is None:
         return Reply(204)
     if disk.get("managedBy"):
@@ -401,26 +380,12 @@ def delete_disk(req):
 
 
 def finish_delete(sim, op):
-    disk = sim.store.get(op.args["id"])
-    if disk is None:
-        return
-    private(disk).pop("op", None)
-    if op.status != "Succeeded":
-        disk["properties"]["provisioningState"] = "Failed"
-        return
-    sim.notify_deleted(disk)
-    sim.store.delete(disk["id"])
+    _forget_op(sim, op)
+    lro_finish.remove(sim, op)
 
 
 def register(sim):
-    add = sim.router.add
-    group = "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Compute/disks"
-    add("GET", "/subscriptions/{subscriptionId}/providers/Microsoft.Compute/disks", list_subscription_disks)
-    add("GET", group, list_group_disks)
-    add("GET", group + "/{diskName}", get_disk)
-    add("PUT", group + "/{diskName}", put_disk)
-    add("PATCH", group + "/{diskName}", patch_disk)
-    add("DELETE", group + "/{diskName}", delete_disk)
+    DISKS.register(sim, put_disk, patch_disk, delete_disk, get=get_disk)
     sim.ops.register_finisher("disk.create", finish_create)
     sim.ops.register_finisher("disk.update", finish_update)
     sim.ops.register_finisher("disk.delete", finish_delete)

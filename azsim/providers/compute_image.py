@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import re
 
-from ..core.errors import ArmError, not_found, property_change_not_allowed
+from ..core.errors import ArmError, property_change_not_allowed
 from ..core.request import Reply
-from ..core.store import provider_id, public
+from ..core.store import public
 from . import compute_image_sources as sources
-from .paged_list import page
-from .resources import get_group_or_raise, validate_location
+from . import lro_finish
+from .group_resource import GroupResource
+from .resources import validate_location
 
 IMAGE_TYPE = "Microsoft.Compute/images"
 # CRP's entity name rule, quoted in its own error message.
@@ -29,33 +30,7 @@ def check_entity_name(name, target):
                        r"^[^_\W][\w-._]{0,79}(?<![-.])$.", target=target)
 
 
-def _image_id(req):
-    return provider_id(req.subscription, req.params["resourceGroupName"], "Microsoft.Compute", "images",
-                       req.params["imageName"])
-
-
-def _existing(req):
-    get_group_or_raise(req.sim, req.subscription, req.params["resourceGroupName"])
-    return req.sim.store.get(_image_id(req))
-
-
-def _or_404(req, image):
-    if image is None:
-        raise not_found(IMAGE_TYPE, req.params["imageName"], req.params["resourceGroupName"])
-    return image
-
-
-def get_image(req):
-    return public(_or_404(req, _existing(req)))
-
-
-def list_group_images(req):
-    group = get_group_or_raise(req.sim, req.subscription, req.params["resourceGroupName"])
-    return page(req, [public(body) for body in req.sim.store.list(group["id"] + "/providers/", IMAGE_TYPE)])
-
-
-def list_subscription_images(req):
-    return page(req, [public(body) for body in req.sim.store.list(f"/subscriptions/{req.subscription}/", IMAGE_TYPE)])
+IMAGES = GroupResource(IMAGE_TYPE, "imageName")
 
 
 def _build_properties(sim, props, location):
@@ -87,7 +62,7 @@ def _check_unchanged(existing, props):
 
 def put_image(req):
     name = req.params["imageName"]
-    existing = _existing(req)
+    existing = IMAGES.existing(req)
     check_entity_name(name, "imageName")
     request = req.json()
     location = validate_location(req.sim, request.get("location"))
@@ -106,7 +81,7 @@ def put_image(req):
                                location=location, kind="crp")
         return Reply(200, public(existing), req.sim.ops.headers(req, op))
     image = {
-        "id": _image_id(req),
+        "id": IMAGES.id(req),
         "name": name,
         "type": IMAGE_TYPE,
         "location": location,
@@ -124,7 +99,7 @@ def put_image(req):
 
 
 def patch_image(req):
-    image = _or_404(req, _existing(req))
+    image = IMAGES.or_404(req, IMAGES.existing(req))
     update = req.json()
     _check_unchanged(image, update.get("properties") or {})
     if "tags" in update:
@@ -134,42 +109,11 @@ def patch_image(req):
 
 
 def delete_image(req):
-    image = _existing(req)
-    if image is None:
-        return Reply(204)
-    image["properties"]["provisioningState"] = "Deleting"
-    req.sim.store.touch()
-    op = req.sim.ops.start(req, "image.delete", args={"id": image["id"]}, duration="image.delete",
-                           location=image["location"], kind="crp")
-    return Reply(202, None, req.sim.ops.headers(req, op, location=True))
-
-
-def finish_write(sim, op):
-    image = sim.store.get(op.args["id"])
-    if image is not None:
-        image["properties"]["provisioningState"] = "Succeeded" if op.status == "Succeeded" else "Failed"
-
-
-def finish_delete(sim, op):
-    image = sim.store.get(op.args["id"])
-    if image is None:
-        return
-    if op.status != "Succeeded":
-        image["properties"]["provisioningState"] = "Failed"
-        return
-    sim.notify_deleted(image)
-    sim.store.delete(image["id"])
+    return IMAGES.begin_delete(req, "image.delete", kind="crp")
 
 
 def register(sim):
-    add = sim.router.add
-    group = "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Compute/images"
-    add("GET", "/subscriptions/{subscriptionId}/providers/Microsoft.Compute/images", list_subscription_images)
-    add("GET", group, list_group_images)
-    add("GET", group + "/{imageName}", get_image)
-    add("PUT", group + "/{imageName}", put_image)
-    add("PATCH", group + "/{imageName}", patch_image)
-    add("DELETE", group + "/{imageName}", delete_image)
-    sim.ops.register_finisher("image.create", finish_write)
-    sim.ops.register_finisher("image.update", finish_write)
-    sim.ops.register_finisher("image.delete", finish_delete)
+    IMAGES.register(sim, put_image, patch_image, delete_image)
+    sim.ops.register_finisher("image.create", lro_finish.settle)
+    sim.ops.register_finisher("image.update", lro_finish.settle)
+    sim.ops.register_finisher("image.delete", lro_finish.remove)

@@ -16,17 +16,17 @@ import datetime as dt
 import re
 import uuid
 
-from ..core.errors import ArmError, invalid_parameter, missing_property, not_found, property_change_not_allowed
+from ..core.errors import ArmError, invalid_parameter, missing_property, property_change_not_allowed
 from ..core.request import Reply
-from ..core.store import provider_id, public
-from .paged_list import page
-from .resources import get_group_or_raise, validate_location
+from ..core.store import public
+from . import disk_rules, lro_finish
+from .group_resource import GroupResource
+from .resources import validate_location
 
 SNAPSHOT_TYPE = "Microsoft.Compute/snapshots"
 DISK_TYPE = "Microsoft.Compute/disks"
 SKUS = {"standard_lrs": ("Standard_LRS", "Standard"), "premium_lrs": ("Premium_LRS", "Premium"),
         "standard_zrs": ("Standard_ZRS", "Standard")}
-NAME = re.compile(r"^[A-Za-z0-9](?:[\w.-]{0,78}\w)?$")
 VHD_URI = re.compile(r"^https://[a-z0-9]{3,24}\.blob\.core\.windows\.net/[a-z0-9$][a-z0-9-]{1,62}/\S+\.vhd$", re.IGNORECASE)
 GIB = 1024 ** 3
 DEFAULT_IMPORT_SIZE_GB = 30  # the simulator cannot read a VHD's size; without diskSizeGB this is used
@@ -35,24 +35,7 @@ INHERITED = ("osType", "hyperVGeneration", "supportedCapabilities", "securityPro
              "supportsHibernation")
 
 
-def _snapshot_id(req):
-    return provider_id(req.subscription, req.params["resourceGroupName"], "Microsoft.Compute", "snapshots",
-                       req.params["snapshotName"])
-
-
-def _snapshot_url(req):
-    return f"{req.base_url}{_snapshot_id(req)}?api-version={req.api_version}"
-
-
-def _existing(req):
-    get_group_or_raise(req.sim, req.subscription, req.params["resourceGroupName"])
-    return req.sim.store.get(_snapshot_id(req))
-
-
-def _or_404(req, snapshot):
-    if snapshot is None:
-        raise not_found(SNAPSHOT_TYPE, req.params["snapshotName"], req.params["resourceGroupName"])
-    return snapshot
+SNAPSHOTS = GroupResource(SNAPSHOT_TYPE, "snapshotName")
 
 
 def _sku(request_sku):
@@ -80,10 +63,7 @@ def _copy_source(sim, creation, location, option):
 
 def _build(req, request):
     name = req.params["snapshotName"]
-    if not NAME.match(name):
-        raise ArmError(400, "InvalidParameter", f"The entity name '{name}' is invalid. Snapshot names are 1-80 letters, "
-                       "digits, underscores, periods or hyphens, start with a letter or digit and end with a letter, "
-                       "digit or underscore.", target="snapshotName")
+    disk_rules.check_name("Snapshot", name, "snapshotName")
     location = validate_location(req.sim, request.get("location"))
     props = request.get("properties") or {}
     creation = props.get("creationData") or {}
@@ -134,7 +114,7 @@ def _build(req, request):
         "provisioningState": "Updating",
     })
     return {
-        "id": _snapshot_id(req),
+        "id": SNAPSHOTS.id(req),
         "name": name,
         "type": SNAPSHOT_TYPE,
         "location": location,
@@ -142,19 +122,6 @@ def _build(req, request):
         "sku": _sku(request.get("sku")),
         "properties": built,
     }
-
-
-def get_snapshot(req):
-    return public(_or_404(req, _existing(req)))
-
-
-def list_group_snapshots(req):
-    group = get_group_or_raise(req.sim, req.subscription, req.params["resourceGroupName"])
-    return page(req, [public(body) for body in req.sim.store.list(group["id"] + "/providers/", SNAPSHOT_TYPE)])
-
-
-def list_subscription_snapshots(req):
-    return page(req, [public(body) for body in req.sim.store.list(f"/subscriptions/{req.subscription}/", SNAPSHOT_TYPE)])
 
 
 def _update(snapshot, update):
@@ -174,7 +141,7 @@ def _update(snapshot, update):
 
 
 def put_snapshot(req):
-    existing = _existing(req)
+    existing = SNAPSHOTS.existing(req)
     request = req.json()
     if existing is not None:
         creation = (request.get("properties") or {}).get("creationData") or {}
@@ -191,52 +158,21 @@ def put_snapshot(req):
     reply_body = public(snapshot)
     op = req.sim.ops.start(req, "snapshot.create", args={"id": snapshot["id"]}, duration="snapshot.create",
                            location=snapshot["location"], kind="disk")
-    return Reply(202, reply_body, req.sim.ops.headers(req, op, location_url=_snapshot_url(req)))
+    return Reply(202, reply_body, req.sim.ops.headers(req, op, location_url=SNAPSHOTS.url(req)))
 
 
 def patch_snapshot(req):
-    snapshot = _or_404(req, _existing(req))
+    snapshot = SNAPSHOTS.or_404(req, SNAPSHOTS.existing(req))
     _update(snapshot, req.json())
     req.sim.store.touch()
     return public(snapshot)
 
 
 def delete_snapshot(req):
-    snapshot = _existing(req)
-    if snapshot is None:
-        return Reply(204)
-    snapshot["properties"]["provisioningState"] = "Deleting"
-    req.sim.store.touch()
-    op = req.sim.ops.start(req, "snapshot.delete", args={"id": snapshot["id"]}, duration="snapshot.delete",
-                           location=snapshot["location"], kind="disk")
-    return Reply(202, None, req.sim.ops.headers(req, op, location=True))
-
-
-def finish_create(sim, op):
-    snapshot = sim.store.get(op.args["id"])
-    if snapshot is not None:
-        snapshot["properties"]["provisioningState"] = "Succeeded" if op.status == "Succeeded" else "Failed"
-
-
-def finish_delete(sim, op):
-    snapshot = sim.store.get(op.args["id"])
-    if snapshot is None:
-        return
-    if op.status != "Succeeded":
-        snapshot["properties"]["provisioningState"] = "Failed"
-        return
-    sim.notify_deleted(snapshot)
-    sim.store.delete(snapshot["id"])
+    return SNAPSHOTS.begin_delete(req, "snapshot.delete", kind="disk")
 
 
 def register(sim):
-    add = sim.router.add
-    group = "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.Compute/snapshots"
-    add("GET", "/subscriptions/{subscriptionId}/providers/Microsoft.Compute/snapshots", list_subscription_snapshots)
-    add("GET", group, list_group_snapshots)
-    add("GET", group + "/{snapshotName}", get_snapshot)
-    add("PUT", group + "/{snapshotName}", put_snapshot)
-    add("PATCH", group + "/{snapshotName}", patch_snapshot)
-    add("DELETE", group + "/{snapshotName}", delete_snapshot)
-    sim.ops.register_finisher("snapshot.create", finish_create)
-    sim.ops.register_finisher("snapshot.delete", finish_delete)
+    SNAPSHOTS.register(sim, put_snapshot, patch_snapshot, delete_snapshot)
+    sim.ops.register_finisher("snapshot.create", lro_finish.settle)
+    sim.ops.register_finisher("snapshot.delete", lro_finish.remove)

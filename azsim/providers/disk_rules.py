@@ -7,6 +7,7 @@ Switches in ``settings["rules"]``: ``tier_change_requires_deallocation``, ``allo
 from __future__ import annotations
 
 import datetime as dt
+import re
 import time
 
 from ..core.errors import ArmError, invalid_parameter, operation_not_allowed
@@ -15,6 +16,8 @@ from . import disk_performance as perf
 from . import vm_sizes
 
 DAY_SECONDS = 24 * 3600
+# DiskRP's name rule for disks and snapshots.
+NAME = re.compile(r"^[A-Za-z0-9](?:[\w.-]{0,78}\w)?$")
 NEW_GENERATION_SKUS = ("premiumv2_lrs", "ultrassd_lrs")
 
 
@@ -105,6 +108,14 @@ def premium_not_supported(size_name, sku, disk_name):
                     f"Requested operation cannot be performed because the VM size {size_name} does not support the "
                     f"storage account type {sku} of disk '{disk_name}'. Consider updating the VM to a size that "
                     "supports Premium storage.")
+
+
+def check_name(noun, name, target):
+    """400 InvalidParameter for a disk or snapshot name DiskRP refuses (``noun``: "Disk", "Snapshot")."""
+    if not NAME.match(name):
+        raise ArmError(400, "InvalidParameter", f"The entity name '{name}' is invalid. {noun} names are 1-80 letters, "
+                       "digits, underscores, periods or hyphens, start with a letter or digit and end with a letter, "
+                       "digit or underscore.", target=target)
 
 
 # -- update rules that depend on the disk's history and attachment --------------------------------

@@ -7,7 +7,6 @@ Deleting a gallery that still holds image definitions is refused (409 CannotDele
 
 from __future__ import annotations
 
-from ..core.request import Reply
 from ..core.store import public
 from . import gallery_images, gallery_versions
 from .gallery_common import (
@@ -20,7 +19,6 @@ from .gallery_common import (
     check_same_location,
     get_or_404,
     ids_from,
-    refuse_delete_with_children,
     register_finishers,
     require_group,
     tags_of,
@@ -80,11 +78,7 @@ def get_gallery(req):
 
 def delete_gallery(req):
     rid, _, _ = ids_from(req)
-    body = req.sim.store.get(rid)
-    if body is None:
-        return Reply(204)
-    refuse_delete_with_children(req.sim, rid, IMAGE_TYPE)
-    return begin_delete(req, body, "gallery.delete")
+    return begin_delete(req, rid, "gallery.delete", child_type=IMAGE_TYPE)
 
 
 def list_by_group(req):

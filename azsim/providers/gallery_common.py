@@ -13,6 +13,8 @@ import re
 from ..core.errors import ArmError, not_found
 from ..core.request import Reply
 from ..core.store import private, public
+from . import lro_finish
+from .paged_list import page
 from .resources import get_group_or_raise
 
 GALLERY_TYPE = "Microsoft.Compute/galleries"
@@ -127,13 +129,11 @@ def check_same_location(existing, location):
                        "Please select a new resource name.")
 
 
-def has_children(sim, rid, child_type):
-    return bool(sim.store.list(rid + "/", child_type))
-
-
-def refuse_delete_with_children(sim, rid, child_type):
-    if has_children(sim, rid, child_type):
-        raise ArmError(409, "CannotDeleteResource", "Can not delete resource before nested resources are deleted.")
+def list_children(req, parent_id, parent_name, segment, child_type):
+    """GET of a nested collection (a gallery's images, a definition's versions)."""
+    require_group(req)
+    require_parent(req.sim, parent_id, parent_name)
+    return page(req, [public(body) for body in req.sim.store.list(f"{parent_id}/{segment}/", child_type)])
 
 
 # -- asynchronous writes and deletes ------------------------------------------------------------
@@ -150,7 +150,13 @@ def begin_write(req, body, created, duration, finisher="gallery.write"):
     return Reply(201 if created else 200, answer, req.sim.ops.headers(req, op))
 
 
-def begin_delete(req, body, duration):
+def begin_delete(req, rid, duration, child_type=None):
+    """DELETE: 204 when absent; 409 while nested resources of ``child_type`` remain; else Deleting + 202."""
+    body = req.sim.store.get(rid)
+    if body is None:
+        return Reply(204)
+    if child_type is not None and req.sim.store.list(rid + "/", child_type):
+        raise ArmError(409, "CannotDeleteResource", "Can not delete resource before nested resources are deleted.")
     body["properties"]["provisioningState"] = "Deleting"
     req.sim.store.touch()
     op = req.sim.ops.start(req, "gallery.delete", args={"id": body["id"]}, duration=duration,
@@ -158,29 +164,9 @@ def begin_delete(req, body, duration):
     return Reply(202, None, req.sim.ops.headers(req, op, location=True))
 
 
-def finish_write(sim, op):
-    body = sim.store.get(op.args["id"])
-    if body is None:
-        return
-    body["properties"]["provisioningState"] = "Succeeded" if op.status == "Succeeded" else "Failed"
-
-
-def finish_delete(sim, op):
-    body = sim.store.get(op.args["id"])
-    if body is None:
-        return
-    if op.status != "Succeeded":
-        body["properties"]["provisioningState"] = "Failed"
-        return
-    for child in sim.store.list(body["id"] + "/"):
-        sim.notify_deleted(child)
-    sim.notify_deleted(body)
-    sim.store.delete_tree(body["id"])
-
-
 def register_finishers(sim):
-    sim.ops.register_finisher("gallery.write", finish_write)
-    sim.ops.register_finisher("gallery.delete", finish_delete)
+    sim.ops.register_finisher("gallery.write", lro_finish.settle)
+    sim.ops.register_finisher("gallery.delete", lro_finish.remove)
 
 
 def tags_of(body, existing=None):

@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 from ..core.errors import ArmError, missing_property, property_change_not_allowed
-from ..core.request import Reply
 from ..core.store import public
 from .gallery_common import (
     IMAGE_PATH,
@@ -23,12 +22,11 @@ from .gallery_common import (
     check_same_location,
     get_or_404,
     ids_from,
-    refuse_delete_with_children,
+    list_children,
     require_group,
     require_parent,
     tags_of,
 )
-from .paged_list import page
 from .resources import validate_location
 
 OS_TYPES = ("Windows", "Linux")
@@ -174,18 +172,12 @@ def get_image(req):
 
 def delete_image(req):
     _, rid, _ = ids_from(req)
-    body = req.sim.store.get(rid)
-    if body is None:
-        return Reply(204)
-    refuse_delete_with_children(req.sim, rid, VERSION_TYPE)
-    return begin_delete(req, body, "gallery_image.delete")
+    return begin_delete(req, rid, "gallery_image.delete", child_type=VERSION_TYPE)
 
 
 def list_images(req):
-    require_group(req)
     gallery_id, _, _ = ids_from(req)
-    require_parent(req.sim, gallery_id, req.params["galleryName"])
-    return page(req, [public(body) for body in req.sim.store.list(gallery_id + "/images/", IMAGE_TYPE)])
+    return list_children(req, gallery_id, req.params["galleryName"], "images", IMAGE_TYPE)
 
 
 def register(sim):

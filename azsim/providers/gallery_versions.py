@@ -24,6 +24,7 @@ from .gallery_common import (
     VERSION_PATH,
     VERSION_TYPE,
     begin_delete,
+    list_children,
     check_name,
     check_same_location,
     get_or_404,
@@ -36,7 +37,6 @@ from .gallery_common import (
 )
 from .gallery_images import security_type
 from .gallery_sources import check_compatible, check_region, inspect, source_reference
-from .paged_list import page
 from .resources import validate_location
 
 STORAGE_ACCOUNT_TYPES = ("Standard_LRS", "Standard_ZRS", "Premium_LRS", "PremiumV2_LRS")
@@ -218,17 +218,12 @@ def get_version(req):
 
 def delete_version(req):
     _, _, rid = ids_from(req)
-    body = req.sim.store.get(rid)
-    if body is None:
-        return Reply(204)
-    return begin_delete(req, body, "gallery_image_version.delete")
+    return begin_delete(req, rid, "gallery_image_version.delete")
 
 
 def list_versions(req):
-    require_group(req)
     _, image_id, _ = ids_from(req)
-    require_parent(req.sim, image_id, req.params["galleryImageName"])
-    return page(req, [public(body) for body in req.sim.store.list(image_id + "/versions/", VERSION_TYPE)])
+    return list_children(req, image_id, req.params["galleryImageName"], "versions", VERSION_TYPE)
 
 
 def _version_key(body):

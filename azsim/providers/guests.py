@@ -62,6 +62,10 @@ class GuestPool:
         command = spec.get("provision_command")
         if command is not None and (not isinstance(command, list) or not all(isinstance(arg, str) for arg in command)):
             raise ArmError(400, "InvalidGuest", f"Guest '{name}': 'provision_command' must be a list of strings.")
+        ports = spec.get("ports") or {"ssh": 22}
+        if not isinstance(ports, dict) or not all(isinstance(port, int) and not isinstance(port, bool)
+                                                  for port in ports.values()):
+            raise ArmError(400, "InvalidGuest", f"Guest '{name}': 'ports' must map names to port numbers.")
         os_type = str(spec.get("os", "linux")).lower()
         if os_type not in ("linux", "windows"):
             raise ArmError(400, "InvalidGuest", f"Guest '{name}': 'os' must be 'linux' or 'windows'.")
@@ -69,7 +73,7 @@ class GuestPool:
         entry = {
             "name": name,
             "address": address,
-            "ports": dict(spec.get("ports") or {"ssh": 22}),
+            "ports": dict(ports),
             "os": os_type,
             "provision_command": command,
             "bound_to": previous.get("bound_to"),

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from ..core.errors import not_found
 from ..core.request import Reply
 from ..core.store import provider_id, public
-from . import network_lro
+from . import lro_finish, network_lro
 from .network_common import location_conflict, new_etag, validate_name
 from .paged_list import page
 from .resources import get_group_or_raise, validate_location
@@ -157,30 +157,15 @@ CHILDREN = {}  # resource type (lower) -> children(body)
 
 
 def finish_put(sim, op):
-    body = sim.store.get(op.args["id"])
-    if body is None:
-        return
-    state = "Succeeded" if op.status == "Succeeded" else "Failed"
-    body["properties"]["provisioningState"] = state
-    children = CHILDREN.get(body["type"].lower())
+    body = lro_finish.settle(sim, op)
+    children = CHILDREN.get(body["type"].lower()) if body is not None else None
     if children is not None:
         for child in children(body):
-            child.setdefault("properties", {})["provisioningState"] = state
-
-
-def finish_delete(sim, op):
-    body = sim.store.get(op.args["id"])
-    if body is None:
-        return
-    if op.status != "Succeeded":
-        body["properties"]["provisioningState"] = "Failed"
-        return
-    sim.notify_deleted(body)
-    sim.store.delete_tree(body["id"])
+            child.setdefault("properties", {})["provisioningState"] = body["properties"]["provisioningState"]
 
 
 def register_type(sim, kind: NetworkType):
     CHILDREN[kind.type.lower()] = kind.children
     NetworkHandlers(kind).register(sim)
     sim.ops.register_finisher("network.put", finish_put)
-    sim.ops.register_finisher("network.delete", finish_delete)
+    sim.ops.register_finisher("network.delete", lro_finish.remove)

@@ -11,6 +11,7 @@ import re
 from ..core.errors import ArmError, resource_group_not_found
 from ..core.request import Reply
 from ..core.store import public, resource_group_id
+from . import lro_finish
 
 RG_NAME = re.compile(r"^[-\w._()]{1,90}$")
 
@@ -187,19 +188,6 @@ def delete_group(req):
     return Reply(202, None, req.sim.ops.headers(req, op))
 
 
-def finish_delete_group(sim, op):
-    group = sim.store.get(op.args["id"])
-    if group is None:
-        return
-    if op.status != "Succeeded":
-        group["properties"]["provisioningState"] = "Failed"
-        return
-    for body in sim.store.list(group["id"] + "/"):
-        sim.notify_deleted(body)
-    sim.notify_deleted(group)
-    sim.store.delete_tree(group["id"])
-
-
 def list_group_resources(req):
     prefix = _rg_id(req) + "/providers/"
     items = []
@@ -225,4 +213,4 @@ def register(sim):
     add("PATCH", "/subscriptions/{subscriptionId}/resourcegroups/{resourceGroupName}", patch_group)
     add("DELETE", "/subscriptions/{subscriptionId}/resourcegroups/{resourceGroupName}", delete_group)
     add("GET", "/subscriptions/{subscriptionId}/resourcegroups/{resourceGroupName}/resources", list_group_resources)
-    sim.ops.register_finisher("resource_group.delete", finish_delete_group)
+    sim.ops.register_finisher("resource_group.delete", lro_finish.remove)

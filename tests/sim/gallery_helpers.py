@@ -10,6 +10,7 @@ RG = "rg-gallery"
 LOCATION = "eastus"
 GALLERY = "golden_images.v1"
 VHD = "https://goldenstore01.blob.core.windows.net/vhds/ubuntu-os.vhd"
+DEFINITION = "ubuntu-2404"
 
 
 def provider_present(name):
@@ -46,6 +47,13 @@ def make_definition(
     return compute.gallery_images.begin_create_or_update(
         RG, gallery, name, {"location": LOCATION, "properties": props}
     ).result()
+
+
+def make_gallery_with_definition(compute, resources, name=DEFINITION):
+    """The resource group, the gallery and one Linux Gen2 definition: where every version test starts."""
+    make_group(resources)
+    make_gallery(compute)
+    return make_definition(compute, name)
 
 
 def make_managed_image(compute, fresh_sim, name="img-ubuntu", generation="V2", os_state="Generalized"):

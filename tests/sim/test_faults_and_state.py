@@ -86,3 +86,38 @@ def test_state_survives_restart(tmp_path):
         kept = second.admin.resources("Microsoft.Resources/resourceGroups")
         assert [(item["name"], item["location"], item["tags"]) for item in kept] == [("rg-kept", "westeurope",
                                                                                       {"keep": "yes"})]
+
+
+def test_state_round_trips_every_extension_and_pending_operations(tmp_path):
+    """--state keeps what is not an ARM resource too: a replaced catalog, the guest pool and its bindings,
+    settings, and operations still running when the server stopped."""
+    from tests.sim.wire import Wire
+
+    state = str(tmp_path / "state")
+    with SimServer(time_scale=0, state_dir=state) as first:
+        catalog = first.admin.get("catalog")
+        kept_publisher = next(iter(catalog["publishers"]))
+        catalog["publishers"] = {kept_publisher: catalog["publishers"][kept_publisher]}
+        first.admin.post("catalog", catalog)
+        first.admin.post("guests", {"name": "g1", "address": "192.0.2.10"})
+        first.admin.post("guests", {"name": "g2", "address": "192.0.2.11"})
+        wire = Wire(first)
+        wire.group("rg-state")
+        pip = wire.sub("/resourceGroups/rg-state/providers/Microsoft.Network/publicIPAddresses/pip")
+        assert wire.request("PUT", pip, {"location": "eastus", "tags": {"azsim-guest": "g2"}}).status_code == 201
+        first.admin.settings(time_scale=1.0, durations={"resource_group.delete": 600.0})
+        pending = wire.request("DELETE", wire.sub("/resourcegroups/rg-state"))
+        assert pending.status_code == 202
+        guests_before = first.admin.get("guests")["value"]
+    with SimServer(time_scale=0, state_dir=state) as second:
+        assert list(second.admin.get("catalog")["publishers"]) == [kept_publisher]
+        assert second.admin.get("guests")["value"] == guests_before
+        pip_id = second.admin.resources("Microsoft.Network/publicIPAddresses")[0]["id"]
+        assert [item["bound_to"] for item in guests_before] == [None, pip_id]
+        assert second.admin.settings()["durations"]["resource_group.delete"] == 600.0
+        wire = Wire(second)
+        monitor = wire.request("GET", pending.headers["Location"].replace(first.url, second.url), api_version=None)
+        assert monitor.status_code == 202  # the group delete is still running after the restart
+        second.admin.finish_operations()
+        assert second.admin.resources() == []
+        assert [item["bound_to"] for item in second.admin.get("guests")["value"]] == [None, None]

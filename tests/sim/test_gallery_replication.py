@@ -5,24 +5,20 @@ from azure.core.exceptions import HttpResponseError
 
 from azsim.core.settings import DEFAULT_DURATIONS
 from tests.sim.gallery_helpers import (
+    DEFINITION,
     GALLERY,
     RG,
-    make_definition,
-    make_gallery,
-    make_group,
+    make_gallery_with_definition,
     make_managed_image,
     version_body,
 )
 
-DEFINITION = "ubuntu-2404"
 REGIONS = ("eastus", "westus3", "westeurope")
 
 
 @pytest.fixture
 def definition(compute, resources, fresh_sim):
-    make_group(resources)
-    make_gallery(compute)
-    make_definition(compute, DEFINITION)
+    make_gallery_with_definition(compute, resources)
     yield
     fresh_sim.admin.settings(
         durations={"gallery_image_version.create": DEFAULT_DURATIONS["gallery_image_version.create"]}

@@ -4,24 +4,21 @@ import pytest
 from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceNotFoundError
 
 from tests.sim.gallery_helpers import (
+    DEFINITION,
     GALLERY,
     LOCATION,
     RG,
     make_definition,
-    make_gallery,
-    make_group,
+    make_gallery_with_definition,
     make_managed_image,
     version_body,
 )
 
-DEFINITION = "ubuntu-2404"
 
 
 @pytest.fixture
 def definition(compute, resources, fresh_sim):
-    make_group(resources)
-    make_gallery(compute)
-    return make_definition(compute, DEFINITION)
+    return make_gallery_with_definition(compute, resources)
 
 
 def create_version(compute, name, body):

@@ -45,6 +45,13 @@ def make_nic(network, group, name="nic"):
     return nic.id
 
 
+def vm_network(compute, network, resources, group="rg-vm"):
+    """The marketplace (or a skip), the resource group and a NIC in it: what every VM test needs first."""
+    require_marketplace(compute)
+    make_group(resources, group)
+    return make_nic(network, group)
+
+
 def linux_os_profile(computer_name="build"):
     return {"computerName": computer_name, "adminUsername": "azureuser", "linuxConfiguration": {
         "disablePasswordAuthentication": True,

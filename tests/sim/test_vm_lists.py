@@ -4,17 +4,15 @@ import pytest
 from azure.core.exceptions import HttpResponseError
 
 from tests.sim import test_network_helpers as net
-from tests.sim.test_vm_helpers import (changed_settings, create_vm, make_group, make_nic, require_marketplace, statuses,
-                                       stored, vm_body)
+from tests.sim.test_vm_helpers import (changed_settings, create_vm, make_nic, require_marketplace, statuses,
+                                       stored, vm_body, vm_network)
 
 RG = "rg-vm"
 
 
 @pytest.fixture
 def nic(compute, network, resources):
-    require_marketplace(compute)
-    make_group(resources, RG)
-    return make_nic(network, RG)
+    return vm_network(compute, network, resources, RG)
 
 
 def make_vms(compute, network, count):

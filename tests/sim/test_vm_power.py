@@ -4,16 +4,14 @@ import pytest
 from azure.core.exceptions import HttpResponseError, ResourceExistsError
 
 from tests.sim.test_vm_helpers import (create_vm, make_group, make_nic, power_state, require_marketplace, statuses,
-                                       stored, vm_body)
+                                       stored, vm_body, vm_network)
 
 RG = "rg-vm"
 
 
 @pytest.fixture
 def vm(compute, network, resources):
-    require_marketplace(compute)
-    make_group(resources, RG)
-    return create_vm(compute, RG, "vm1", vm_body(make_nic(network, RG)))
+    return create_vm(compute, RG, "vm1", vm_body(vm_network(compute, network, resources, RG)))
 
 
 def view(compute):

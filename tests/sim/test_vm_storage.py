@@ -25,6 +25,14 @@ def empty_disk(compute, name, size=32, sku="Premium_LRS"):
         "diskSizeGB": size, "creationData": {"createOption": "Empty"}}}).result()
 
 
+def body_attaching(nic, disk_id, lun=0):
+    """A VM body whose only data disk attaches the existing managed disk ``disk_id``."""
+    body = vm_body(nic)
+    body["properties"]["storageProfile"]["dataDisks"] = [{"lun": lun, "createOption": "Attach",
+                                                          "managedDisk": {"id": disk_id}}]
+    return body
+
+
 # -- sizes and the temporary disk -----------------------------------------------------------------
 @pytest.mark.parametrize("size, temp_mb", [("Standard_D2s_v3", 16384), ("Standard_D2s_v5", 0),
                                            ("Standard_D2ds_v5", 76800), ("Standard_B2s", 8192)])
@@ -83,9 +91,7 @@ def test_empty_data_disk_is_created_and_attached(compute, nic, marketplace, fres
 
 def test_existing_disk_is_attached(compute, nic, marketplace, fresh_sim):
     disk = empty_disk(compute, "data1")
-    body = vm_body(nic)
-    body["properties"]["storageProfile"]["dataDisks"] = [{"lun": 1, "createOption": "Attach",
-                                                          "managedDisk": {"id": disk.id}}]
+    body = body_attaching(nic, disk.id, lun=1)
     vm = create_vm(compute, RG, "vm1", body)
     assert stored(fresh_sim, disk.id)["managedBy"].lower() == vm.id.lower()
     assert vm.storage_profile.data_disks[0].name == "data1"
@@ -93,9 +99,7 @@ def test_existing_disk_is_attached(compute, nic, marketplace, fresh_sim):
 
 def test_disk_owned_by_another_vm_cannot_be_attached(compute, network, nic, marketplace):
     disk = empty_disk(compute, "data1")
-    body = vm_body(nic)
-    body["properties"]["storageProfile"]["dataDisks"] = [{"lun": 0, "createOption": "Attach",
-                                                          "managedDisk": {"id": disk.id}}]
+    body = body_attaching(nic, disk.id)
     create_vm(compute, RG, "vm1", body)
     other = vm_body(make_nic(network, RG, "nic2"))
     other["properties"]["storageProfile"]["dataDisks"] = body["properties"]["storageProfile"]["dataDisks"]
@@ -116,9 +120,7 @@ def test_too_many_data_disks_for_the_size(compute, nic, marketplace):
 
 def test_patch_detaches_a_removed_data_disk(compute, nic, marketplace, fresh_sim):
     disk = empty_disk(compute, "data1")
-    body = vm_body(nic)
-    body["properties"]["storageProfile"]["dataDisks"] = [{"lun": 0, "createOption": "Attach",
-                                                          "managedDisk": {"id": disk.id}}]
+    body = body_attaching(nic, disk.id)
     create_vm(compute, RG, "vm1", body)
     compute.virtual_machines.begin_update(RG, "vm1", {"properties": {"storageProfile": {"dataDisks": []}}}).result()
     assert stored(fresh_sim, disk.id)["properties"]["diskState"] == "Unattached"
