@@ -129,7 +129,6 @@ class Sim:
         query = {key.lower(): value for key, value in request.rel_url.query.items()}
         method = request.method.upper()
         body = await request.read()
-        self.ops.tick()
 
         route, params = self.router.match(method, path)
         kind = route.kind if route else ("admin" if path.lower().startswith("/_azsim") else "arm")
@@ -138,6 +137,7 @@ class Sim:
         headers = {}
         dropped = False
         try:
+            self.ops.tick()
             if kind in ("arm", "entra") and self.settings["latency_ms"]:
                 await asyncio.sleep(self.settings["latency_ms"] / 1000.0)
             if route is None:

@@ -3,7 +3,8 @@
 Real resource providers deserialise a request into typed models first, so a value of the wrong JSON type
 never reaches their logic: it is answered with 400 ``InvalidRequestContent`` ("Error converting value ...
 Path '...'"). Like Json.NET, numbers written as strings ("64") and booleans written as strings ("true")
-are converted, and ``null`` means "not given". Providers therefore only meet the types they expect.
+are converted, so are numbers given where a string belongs (a tag ``42`` is ``"42"``), and ``null``
+means "not given". Providers therefore only meet the types they expect.
 
 The table is by property name (Azure models give a name the same type everywhere); the few names whose
 type depends on where they stand are keyed by ``(parent, name)``. Unknown names pass untouched.
@@ -16,6 +17,9 @@ import json
 from .errors import ArmError
 
 OBJECT, ARRAY, STRING, INT, BOOL = "object", "array", "string", "integer", "boolean"
+# A name that is a number in one model and an enum string in another (a security rule's ``priority``
+# is 100-4096, a VM's is "Spot"): numeric strings become numbers, other strings stay for the provider.
+INT_OR_TEXT = "integer or string"
 
 # name -> type; ARRAY entries name the element type in ARRAY_OF.
 TYPES = {
@@ -53,7 +57,7 @@ TYPES = {
     # network
     "addressSpace": OBJECT, "addressPrefixes": ARRAY, "addressPrefix": STRING, "subnets": ARRAY,
     "subnet": OBJECT, "ipConfigurations": ARRAY, "publicIPAddress": OBJECT, "networkSecurityGroup": OBJECT,
-    "securityRules": ARRAY, "priority": INT, "direction": STRING, "access": STRING, "protocol": STRING,
+    "securityRules": ARRAY, "priority": INT_OR_TEXT, "direction": STRING, "access": STRING, "protocol": STRING,
     "sourcePortRange": STRING, "destinationPortRange": STRING, "sourceAddressPrefix": STRING,
     "destinationAddressPrefix": STRING, "sourcePortRanges": ARRAY, "destinationPortRanges": ARRAY,
     "sourceAddressPrefixes": ARRAY, "destinationAddressPrefixes": ARRAY, "privateIPAddress": STRING,
@@ -87,8 +91,17 @@ def _convert(value, wanted, path):
         return value
     if wanted == ARRAY and isinstance(value, list):
         return value
-    if wanted == STRING and isinstance(value, str):
-        return value
+    if wanted == STRING:
+        if isinstance(value, str):
+            return value
+        if isinstance(value, bool):
+            return str(value)  # Json.NET reads true as "True"
+        if isinstance(value, (int, float)):
+            return json.dumps(value)  # and 42 as "42"
+    if wanted == INT_OR_TEXT:
+        if isinstance(value, str) and not value.strip().lstrip("+-").isdigit():
+            return value
+        wanted = INT
     if wanted == INT:
         if isinstance(value, int) and not isinstance(value, bool):
             number = value

@@ -110,6 +110,9 @@ class OperationEngine:
             except ArmError as err:  # a finisher may refuse at completion time
                 op.status = "Failed"
                 op.error = err.body()["error"]
+            except Exception as err:  # a simulator bug fails this operation, not every later request
+                op.status = "Failed"
+                op.error = {"code": "InternalOperationError", "message": f"azsim internal error: {err!r}"}
         self.sim.store.touch()
 
     # -- URLs and headers ---------------------------------------------------------------------

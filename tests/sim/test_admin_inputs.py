@@ -1,5 +1,6 @@
-"""The admin API refuses malformed input with a 400 and leaves the simulator as it was (never a 500,
-never a setting or rule that would break later requests)."""
+"""The simulator's own robustness: the admin API refuses malformed input with a 400 and leaves the simulator
+as it was (never a 500, never a setting or rule that would break later requests); the request log holds
+every ARM and Entra request; a broken finisher fails only its own operation."""
 
 from __future__ import annotations
 
@@ -56,3 +57,45 @@ def test_request_log_since_must_be_a_number(fresh_sim):
     response = requests.get(f"{fresh_sim.url}/_azsim/requests", params={"since": "yesterday"}, verify=fresh_sim.ca,
                             timeout=30)
     assert response.status_code == 400, response.text
+
+
+def test_request_log_records_every_arm_and_entra_request_but_not_admin(fresh_sim):
+    from tests.sim.wire import Wire
+
+    wire = Wire(fresh_sim)
+    wire.token  # one Entra token request
+    fresh_sim.admin.clear_requests()
+    seq = fresh_sim.admin.last_seq()
+    calls = [
+        ("GET", "/{tenant}/v2.0/.well-known/openid-configuration".format(tenant=fresh_sim.env["AZURE_TENANT_ID"]),
+         None, 200),
+        ("PUT", wire.sub("/resourcegroups/rg-log"), {"location": "eastus"}, 201),
+        ("PUT", wire.sub("/resourcegroups/rg-log2"), {"tags": [1]}, 400),  # malformed body
+        ("GET", wire.sub("/resourcegroups/absent"), None, 404),
+        ("GET", wire.sub("/providers/Microsoft.Nope/things"), None, 400),  # no route
+        ("DELETE", wire.sub("/resourcegroups/rg-log"), None, 202),
+    ]
+    for method, path, body, status in calls:
+        assert wire.request(method, path, body).status_code == status, path
+    assert wire.request("GET", wire.sub("/resourcegroups"), api_version=None).status_code == 400
+    assert wire.request("GET", wire.sub("/resourcegroups"), auth=False).status_code == 401
+    fresh_sim.admin.resources()  # admin calls are not logged
+    logged = [(entry["method"], entry["path"], entry["status"]) for entry in fresh_sim.admin.requests(since=seq)]
+    expected = [(method, path, status) for method, path, _, status in calls]
+    expected += [("GET", wire.sub("/resourcegroups"), 400), ("GET", wire.sub("/resourcegroups"), 401)]
+    assert logged == expected
+    assert [entry["kind"] for entry in fresh_sim.admin.requests(since=seq)][:2] == ["entra", "arm"]
+
+
+def test_a_finisher_that_raises_fails_its_operation_only():
+    from types import SimpleNamespace
+
+    from azsim.server import Sim
+
+    sim = Sim()
+    sim.ops.register_finisher("broken", lambda _sim, _op: 1 / 0)
+    req = SimpleNamespace(params={"subscriptionId": sim.settings.default_subscription}, api_version="2026-04-01",
+                          method="PUT", path="/subscriptions/x")
+    op = sim.ops.start(req, "broken", duration=0)
+    assert op.status == "Failed" and op.error["code"] == "InternalOperationError"
+    assert op.monitor_body()["error"]["code"] == "InternalOperationError"

@@ -3,7 +3,7 @@
 One world (every resource type) is built once for the module over raw HTTPS; each route then receives
 bodies of the wrong shape. Wrong JSON types are 400 InvalidRequestContent (ARM deserialises into typed
 models before the provider runs), a missing location on a create is 400 LocationRequired, and numbers
-written as strings are converted, as Json.NET does.
+written as strings (or scalars where a string belongs) are converted, as Json.NET does.
 """
 
 from __future__ import annotations
@@ -80,7 +80,7 @@ MALFORMED = [
     ({"tags": [1]}, "tags"),
     ({"tags": {"owner": {"nested": True}}}, "tags.owner"),
     ({"sku": "Premium_LRS"}, "sku"),
-    ({"location": 5}, "location"),
+    ({"location": {"name": "eastus"}}, "location"),
     ({"properties": {"storageProfile": [1], "hardwareProfile": "big", "creationData": 7, "addressSpace": "x",
                      "ipConfigurations": {"a": 1}, "securityRules": "x", "publishingProfile": [],
                      "addressPrefix": ["10.0.0.0/24"], "priority": "high", "identifier": "x", "description": 3}},
@@ -154,6 +154,8 @@ def test_numbers_and_booleans_written_as_strings_are_converted(world):
         "destinationPortRange": "443", "sourceAddressPrefix": "*", "destinationAddressPrefix": "*"}})
     assert rule.status_code in (200, 201), rule.text
     assert rule.json()["properties"]["priority"] == 200
+    tagged = world.request("PATCH", world.sub(C + "/disks/disk-strings"), {"tags": {"build": 42, "gold": True}})
+    assert tagged.status_code in (200, 202) and tagged.json()["tags"] == {"build": "42", "gold": "True"}, tagged.text
     bad = world.request("PUT", world.sub(C + "/disks/disk-bad"), {"location": "eastus", "properties": {
         "creationData": {"createOption": "Empty"}, "diskSizeGB": "sixty-four"}})
     assert bad.status_code == 400 and bad.json()["error"]["code"] == "InvalidRequestContent"
