@@ -384,7 +384,11 @@ def capture(compute, subscription_id, params, check_mode=False):  # noqa: C901  
     # -- gallery: read, validate ------------------------------------------------------------------
     if gallery_opts:
         plan["gallery"] = _plan_gallery(compute, facts, gallery_opts, tags, force, dict(params.get("tags") or {}))
-        result["diff"]["before"]["gallery_image_version"] = _version_diff(plan["gallery"]["existing_version"])
+        step = plan["gallery"]
+        result["diff"]["before"]["gallery_image"] = (gallery_utils.definition_facts(step["existing_definition"])
+                                                     if step["existing_definition"] else None)
+        result["diff"]["after"]["gallery_image"] = dict(step["definition_facts"])
+        result["diff"]["before"]["gallery_image_version"] = _version_diff(step["existing_version"])
 
     # -- act --------------------------------------------------------------------------------------
     changed = any(step["action"] != "keep" for step in ([plan["image"]] if "image" in plan else []) +

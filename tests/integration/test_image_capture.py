@@ -108,6 +108,9 @@ def test_check_mode_changes_nothing(fresh_sim, play, vm):
 def test_diff(play, vm):
     run = play(playbook({"source": vm["id"], "gallery": gallery()}), args=["--diff"])
     diff = run.task("capture")["result"]["diff"]
+    assert diff["before"]["gallery_image"] is None
+    assert diff["after"]["gallery_image"] == {"os_type": "Linux", "os_state": "Generalized", "hyper_v_generation": "V2",
+                                              "security_type": "Standard", "architecture": "x64"}
     assert diff["before"]["gallery_image_version"] is None
     assert diff["after"]["gallery_image_version"]["name"] == "1.0.0"
     assert diff["after"]["gallery_image_version"]["source"].lower() == run.task("capture")["result"]["source"]["id"].lower()
