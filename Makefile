@@ -14,7 +14,8 @@ VERSION := $(shell sed -n 's/^version: *//p' galaxy.yml)
 ARTIFACT := $(BUILD)/dist/goldenimage-azure-$(VERSION).tar.gz
 # ansible-test needs the collection physically at .../ansible_collections/<namespace>/<name>, and outside
 # this git checkout (inside it, git's view hides the ignored build directory and every target is skipped)
-SANITY_ROOT ?= $(or $(TMPDIR),/tmp)/goldenimage-azure-sanity
+# (one per checkout, so that parallel checkouts on a shared machine do not clobber each other)
+SANITY_ROOT ?= $(or $(TMPDIR),/tmp)/goldenimage-azure-sanity-$(shell printf %s "$(CURDIR)" | cksum | cut -d' ' -f1)
 SANITY_TREE := $(SANITY_ROOT)/ansible_collections/goldenimage/azure
 # the repository as a collection, for ansible-playbook, molecule and the demo (tests/harness.py uses the same link)
 COLLECTIONS := $(abspath $(BUILD))/collections

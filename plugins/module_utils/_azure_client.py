@@ -22,10 +22,10 @@ from ansible.module_utils.common.dict_transformations import _camel_to_snake
 
 from ansible_collections.goldenimage.azure.plugins.module_utils._azure_auth import (  # noqa: F401  # re-exported
     AZURE_AUTH_SPEC,
-    build_credential,
     resolve_auth,
-    resolve_cloud,
 )
+from ansible_collections.goldenimage.azure.plugins.module_utils._azure_clouds import resolve_cloud
+from ansible_collections.goldenimage.azure.plugins.module_utils._azure_credentials import build_credential
 from ansible_collections.goldenimage.azure.plugins.module_utils._azure_errors import (  # noqa: F401  # re-exported
     AzureError,
     azure_call,

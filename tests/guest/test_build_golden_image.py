@@ -21,7 +21,7 @@ LATEST = "Canonical:ubuntu-24_04-lts:server:24.04.202411200"  # the newest versi
 
 
 @pytest.fixture
-def world(fresh_sim, resources, compute):
+def world(guest_cache, fresh_sim, resources, compute):
     gi_build.require_guests()
     return fresh_sim
 

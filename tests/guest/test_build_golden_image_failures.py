@@ -27,7 +27,7 @@ FAULTS = {
 
 
 @pytest.mark.parametrize("phase", list(FAULTS))
-def test_fault_in_each_phase_cleans_up_and_rerun_succeeds(phase, fresh_sim, resources, tmp_path):
+def test_fault_in_each_phase_cleans_up_and_rerun_succeeds(phase, guest_cache, fresh_sim, resources, tmp_path):
     gi_build.require_guests()
     sim = fresh_sim
     expected_phase, faults = FAULTS[phase]

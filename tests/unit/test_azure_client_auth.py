@@ -14,7 +14,7 @@ from tests.harness import ensure_collection_path
 
 sys.path.insert(0, ensure_collection_path())
 
-from ansible_collections.goldenimage.azure.plugins.module_utils import _azure_auth  # noqa: E402
+from ansible_collections.goldenimage.azure.plugins.module_utils import _azure_clouds, _azure_credentials  # noqa: E402
 from ansible_collections.goldenimage.azure.plugins.module_utils._azure_client import (  # noqa: E402
     AzureError,
     AzureSession,
@@ -27,11 +27,11 @@ CREDENTIAL_ENV = ("AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET", "AZURE_TENANT_ID", "
 @pytest.fixture(autouse=True)
 def new_process():
     """Each test behaves like a fresh module run: no credential or cloud cached by an earlier test."""
-    _azure_auth._CREDENTIALS.clear()
-    _azure_auth._CLOUDS.clear()
+    _azure_credentials._CREDENTIALS.clear()
+    _azure_clouds._CLOUDS.clear()
     yield
-    _azure_auth._CREDENTIALS.clear()
-    _azure_auth._CLOUDS.clear()
+    _azure_credentials._CREDENTIALS.clear()
+    _azure_clouds._CLOUDS.clear()
 
 
 @pytest.fixture

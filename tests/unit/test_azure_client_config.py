@@ -10,7 +10,7 @@ from tests.harness import ensure_collection_path
 
 sys.path.insert(0, ensure_collection_path())
 
-from ansible_collections.goldenimage.azure.plugins.module_utils import _azure_auth  # noqa: E402
+from ansible_collections.goldenimage.azure.plugins.module_utils import _azure_clouds, _azure_credentials  # noqa: E402
 from ansible_collections.goldenimage.azure.plugins.module_utils._azure_client import (  # noqa: E402
     AZURE_AUTH_SPEC,
     AzureError,
@@ -22,9 +22,9 @@ SECRET_TRIO = {"AZURE_CLIENT_ID": "app", "AZURE_CLIENT_SECRET": "a-long-enough-d
 
 @pytest.fixture(autouse=True)
 def new_process():
-    _azure_auth._CLOUDS.clear()
+    _azure_clouds._CLOUDS.clear()
     yield
-    _azure_auth._CLOUDS.clear()
+    _azure_clouds._CLOUDS.clear()
 
 
 @pytest.fixture
