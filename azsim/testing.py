@@ -157,6 +157,24 @@ class SimServer:
     def subscription_id(self):
         return self.info["env"]["AZURE_SUBSCRIPTION_ID"]
 
+    def credential(self):
+        """A real azure-identity credential pointed at this simulator."""
+        from azure.identity import ClientSecretCredential
+
+        env = self.env
+        return ClientSecretCredential(env["AZURE_TENANT_ID"], env["AZURE_CLIENT_ID"], env["AZURE_CLIENT_SECRET"],
+                                      authority=env["AZURE_AUTHORITY_HOST"], disable_instance_discovery=True,
+                                      connection_verify=self.ca)
+
+    def sdk_kwargs(self):
+        """Keyword arguments that point any azure-mgmt-* client at this simulator."""
+        return {"base_url": self.url + "/", "credential_scopes": [self.url + "/.default"], "connection_verify": self.ca,
+                "polling_interval": 1}
+
+    def client(self, client_class, credential=None):
+        """An azure-mgmt-* client (e.g. ComputeManagementClient) for the first subscription."""
+        return client_class(credential or self.credential(), self.subscription_id, **self.sdk_kwargs())
+
     def stop(self):
         if self.process and self.process.poll() is None:
             self.process.terminate()

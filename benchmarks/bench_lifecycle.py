@@ -31,20 +31,13 @@ PLAY = """
 
 
 def _clients(sim):
-    from azure.identity import ClientSecretCredential
     from azure.mgmt.compute import ComputeManagementClient
     from azure.mgmt.network import NetworkManagementClient
     from azure.mgmt.resource.resources import ResourceManagementClient
 
-    env = sim.env
-    credential = ClientSecretCredential(env["AZURE_TENANT_ID"], env["AZURE_CLIENT_ID"], env["AZURE_CLIENT_SECRET"],
-                                        authority=env["AZURE_AUTHORITY_HOST"], disable_instance_discovery=True,
-                                        connection_verify=sim.ca)
-    kwargs = {"base_url": sim.url + "/", "credential_scopes": [sim.url + "/.default"], "connection_verify": sim.ca,
-              "polling_interval": 1}
-    return (ComputeManagementClient(credential, sim.subscription_id, **kwargs),
-            NetworkManagementClient(credential, sim.subscription_id, **kwargs),
-            ResourceManagementClient(credential, sim.subscription_id, **kwargs))
+    credential = sim.credential()
+    return (sim.client(ComputeManagementClient, credential), sim.client(NetworkManagementClient, credential),
+            sim.client(ResourceManagementClient, credential))
 
 
 def _arm_requests(sim, since):

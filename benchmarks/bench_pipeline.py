@@ -39,18 +39,11 @@ def _critical_seconds(sim):
 
 
 def _clients(sim):
-    from azure.identity import ClientSecretCredential
     from azure.mgmt.compute import ComputeManagementClient
     from azure.mgmt.resource.resources import ResourceManagementClient
 
-    env = sim.env
-    credential = ClientSecretCredential(env["AZURE_TENANT_ID"], env["AZURE_CLIENT_ID"], env["AZURE_CLIENT_SECRET"],
-                                        authority=env["AZURE_AUTHORITY_HOST"], disable_instance_discovery=True,
-                                        connection_verify=sim.ca)
-    kwargs = {"base_url": sim.url + "/", "credential_scopes": [sim.url + "/.default"], "connection_verify": sim.ca,
-              "polling_interval": 1}
-    return (ResourceManagementClient(credential, sim.subscription_id, **kwargs),
-            ComputeManagementClient(credential, sim.subscription_id, **kwargs))
+    credential = sim.credential()
+    return (sim.client(ResourceManagementClient, credential), sim.client(ComputeManagementClient, credential))
 
 
 def _build(sim, tmp, names):

@@ -48,23 +48,13 @@ def play(fresh_sim):
 @pytest.fixture
 def credential(fresh_sim):
     """A real azure-identity credential pointed at the simulator."""
-    from azure.identity import ClientSecretCredential
-
-    env = fresh_sim.env
-    return ClientSecretCredential(env["AZURE_TENANT_ID"], env["AZURE_CLIENT_ID"], env["AZURE_CLIENT_SECRET"],
-                                  authority=env["AZURE_AUTHORITY_HOST"], disable_instance_discovery=True,
-                                  connection_verify=env["REQUESTS_CA_BUNDLE"])
+    return fresh_sim.credential()
 
 
 @pytest.fixture
 def sdk_kwargs(fresh_sim):
     """Keyword arguments that point an azure-mgmt-* client at the simulator."""
-    return {
-        "base_url": fresh_sim.url + "/",
-        "credential_scopes": [fresh_sim.url + "/.default"],
-        "connection_verify": fresh_sim.ca,
-        "polling_interval": 1,
-    }
+    return fresh_sim.sdk_kwargs()
 
 
 @pytest.fixture

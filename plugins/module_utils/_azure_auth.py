@@ -58,6 +58,7 @@ ENV_NAMES = {
 # Keys of an azure.azcollection style ~/.azure/credentials profile that we read.
 PROFILE_KEYS = ("subscription_id", "client_id", "secret", "tenant", "cloud_environment")
 
+
 @dataclass(frozen=True)
 class AuthSettings:
     source: str                 # one of AUTH_SOURCES except "auto"

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import datetime
 import re
-import threading
 
 from ansible_collections.goldenimage.azure.plugins.module_utils._azure_client import AzureError
 from ansible_collections.goldenimage.azure.plugins.module_utils._custom_images import (
@@ -45,6 +44,7 @@ from ansible_collections.goldenimage.azure.plugins.module_utils._marketplace imp
 )
 from ansible_collections.goldenimage.azure.plugins.module_utils._versions import compare as compare_versions
 from ansible_collections.goldenimage.azure.plugins.module_utils._versions import sort_versions
+from ansible_collections.goldenimage.azure.plugins.module_utils._single_flight import SingleFlight
 
 MARKETPLACE_ID = re.compile(
     r"^/subscriptions/[^/]+/providers/microsoft\.compute/locations/(?P<location>[^/]+)/publishers/(?P<publisher>[^/]+)"
@@ -185,8 +185,7 @@ class DriftResolver:
     def __init__(self, client):
         self.client = client
         self.marketplace = Marketplace(client)
-        self._lock = threading.Lock()
-        self._gallery = {}
+        self._flight = SingleFlight()
 
     def newest(self, source, location):
         """``{"versions": [...], "newest": {version, urn|id, published_date}, ...}`` for one VM's source.
@@ -213,25 +212,9 @@ class DriftResolver:
         }
 
     def _gallery_items(self, definition_id):
-        key = definition_id.lower()
-        with self._lock:
-            entry = self._gallery.get(key)
-            owner = entry is None
-            if owner:
-                entry = self._gallery[key] = {"event": threading.Event()}
-        if owner:
-            try:
-                entry["value"] = arm_list(self.client, definition_id + "/versions", GALLERY_API,
-                                          "list versions of gallery image %s" % definition_id.split("/galleries/")[-1])
-            except Exception as err:  # pylint: disable=broad-except  # handed to every waiter
-                entry["error"] = err
-            finally:
-                entry["event"].set()
-        else:
-            entry["event"].wait()
-        if "error" in entry:
-            raise entry["error"]
-        return entry["value"]
+        return self._flight.run(definition_id.lower(), lambda: arm_list(
+            self.client, definition_id + "/versions", GALLERY_API,
+            "list versions of gallery image %s" % definition_id.split("/galleries/")[-1]), operation="read gallery")
 
     def _gallery_newest(self, source, location):
         items = self._gallery_items(source["definition_id"])

@@ -24,10 +24,10 @@ from __future__ import annotations
 
 import fnmatch
 import re
-import threading
 from urllib.parse import quote
 
 from ansible_collections.goldenimage.azure.plugins.module_utils._azure_client import AzureError, azure_call
+from ansible_collections.goldenimage.azure.plugins.module_utils._single_flight import SingleFlight
 from ansible_collections.goldenimage.azure.plugins.module_utils._versions import (
     VersionSpec,
     matching,
@@ -340,32 +340,10 @@ class Marketplace:
     def __init__(self, client):
         self.client = client
         self.subscription_id = subscription_of(client)
-        self._lock = threading.Lock()
-        self._cache = {}
+        self._flight = SingleFlight()
 
-    # single flight: the first caller computes, concurrent callers of the same key wait for it
     def _once(self, key, func):
-        with self._lock:
-            entry = self._cache.get(key)
-            if entry is None:
-                entry = self._cache[key] = {"event": threading.Event()}
-                owner = True
-            else:
-                owner = False
-        if owner:
-            try:
-                entry["value"] = func()
-            except Exception as err:  # pylint: disable=broad-except  # handed to every waiter
-                entry["error"] = err
-            finally:
-                entry["event"].set()
-        else:
-            entry["event"].wait()
-        if "error" in entry:
-            raise entry["error"]
-        if "value" not in entry:  # the owner was interrupted (BaseException)
-            raise AzureError("Interrupted while reading %s." % (key,), operation="read Marketplace")
-        return entry["value"]
+        return self._flight.run(key, func, operation="read Marketplace")
 
     def _base(self, location):
         # ARM wants the programmatic name ('eastus'); accept display names ('East US') as az CLI does
