@@ -50,6 +50,9 @@ class SubscriptionClient:
     def arm_get(self, path, api_version, params=None, operation=None):
         return self.session.arm_get(path, api_version, params=params, operation=operation)
 
+    def arm_list(self, path, api_version, params=None, operation=None):
+        return self.session.arm_list(path, api_version, params=params, operation=operation)
+
 
 # -- reads ------------------------------------------------------------------------------------------------
 

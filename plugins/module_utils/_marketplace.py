@@ -2,11 +2,10 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Marketplace (platform) images: listing, ``latest``/prefix/exact resolution and full details.
 
-Every function takes an ARM client and plain values and raises ``AzureError``. The client is any
-azure-mgmt client (``session.compute()``) or other object with azure-core's ``send_request(HttpRequest)``
-and a subscription id (``client._config.subscription_id`` or ``client.subscription_id``). Requests are
-made on the wire (``send_request``), so the client's pipeline applies: bearer token, azure-core retries
-(429/5xx with ``Retry-After``), user agent, CA bundle.
+Every function takes an ARM client and plain values and raises ``AzureError``. The client is the client
+layer's ``AzureSession`` (or a wrapper with its ``arm_get``/``arm_list`` and ``subscription_id``): its
+light REST path applies the bearer token, azure-core retries (429/5xx with ``Retry-After``), the user
+agent and the CA bundle, and translates errors once.
 
 Request budget (see ``docs/architecture.md``):
 
@@ -24,9 +23,8 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from urllib.parse import quote
 
-from ansible_collections.goldenimage.azure.plugins.module_utils._azure_client import AzureError, azure_call
+from ansible_collections.goldenimage.azure.plugins.module_utils._azure_client import AzureError
 from ansible_collections.goldenimage.azure.plugins.module_utils._single_flight import SingleFlight
 from ansible_collections.goldenimage.azure.plugins.module_utils._versions import (
     VersionSpec,
@@ -42,7 +40,6 @@ _SUGGEST = 5
 # Deprecated newest versions stepped over by latest/prefix before giving up.
 _DEPRECATED_SKIPS = 3
 # Characters ARM names may hold that stay as they are in a path.
-_PATH_SAFE = "/:@!$&'()*+,;=-._~"
 
 
 # -- wire helpers -------------------------------------------------------------------------------------
@@ -58,85 +55,23 @@ def subscription_of(client):
     return value
 
 
-def _query_string(params):
-    # '$'-prefixed names are sent as-is, as the SDKs do; values are percent-encoded.
-    return "&".join("%s=%s" % (key, quote(str(value), safe="")) for key, value in params.items() if value is not None)
-
-
-def _error_of(response):
-    code = message = None
-    try:
-        body = response.json()
-    except Exception:  # pylint: disable=broad-except  # non-JSON error page
-        body = None
-    if isinstance(body, dict):
-        error = body.get("error") if isinstance(body.get("error"), dict) else body
-        code = error.get("code")
-        message = error.get("message")
-    if not message:
-        try:
-            message = (response.text() or "").strip()[:500]
-        except Exception:  # pylint: disable=broad-except
-            message = ""
-    return code, message or ("HTTP %s" % response.status_code)
-
-
 def arm_get(client, path, api_version, operation, query=None, missing_ok=False):
     """GET an ARM path (unquoted names, relative to the ARM endpoint, or an absolute nextLink) -> JSON.
 
-    ``client`` is an ``AzureSession`` (its light ``arm_get`` REST path: azure-core and azure-identity
-    only) or any azure-mgmt client (its ``send_request``). Non-2xx answers raise ``AzureError`` carrying
-    the ARM error code; a 404 returns None when ``missing_ok``.
+    ``client`` is the client layer's ``AzureSession`` (or a wrapper with its ``arm_get``): its light REST
+    path, its error translation. A 404 returns None when ``missing_ok``.
     """
-    session_get = getattr(client, "arm_get", None)
-    if callable(session_get):
-        try:
-            return session_get(path, api_version, params=query, operation=operation)
-        except AzureError as err:
-            if missing_ok and err.status_code == 404:
-                return None
-            raise
-    from azure.core.rest import HttpRequest  # light: azure-core only
-
-    if path.lower().startswith("https://"):
-        url = path
-    else:
-        params = {"api-version": api_version}
-        params.update(query or {})
-        url = quote(path, safe=_PATH_SAFE) + "?" + _query_string(params)
-    request = HttpRequest("GET", url, headers={"Accept": "application/json"})
-    response = azure_call(operation, client.send_request, request)
-    status = response.status_code
-    if 200 <= status < 300:
-        try:
-            return response.json()
-        except ValueError:
-            raise AzureError("ARM returned a body that is not JSON.", status_code=status, operation=operation) from None
-    code, message = _error_of(response)
-    if status == 404 and missing_ok:
-        return None
-    retry_after = response.headers.get("Retry-After") if response.headers else None
     try:
-        retry_after = float(retry_after) if retry_after is not None else None
-    except ValueError:
-        retry_after = None
-    raise AzureError(message, status_code=status, code=code, operation=operation, retry_after=retry_after)
+        return client.arm_get(path, api_version, params=query, operation=operation)
+    except AzureError as err:
+        if missing_ok and err.status_code == 404:
+            return None
+        raise
 
 
 def arm_list(client, path, api_version, operation, query=None):
     """All items of a pageable ARM list (``{"value": [...], "nextLink": ...}``) or of a bare array."""
-    body = arm_get(client, path, api_version, operation, query=query)
-    if isinstance(body, list):
-        return body
-    items = list(body.get("value") or [])
-    link = body.get("nextLink")
-    pages = 0
-    while link and pages < 1000:
-        body = arm_get(client, link, api_version, operation)
-        items.extend(body.get("value") or [])
-        link = body.get("nextLink")
-        pages += 1
-    return items
+    return client.arm_list(path, api_version, params=query, operation=operation)
 
 
 # -- names, filters, suggestions ----------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """Marketplace listing and resolution (plugins/module_utils/_marketplace.py, _image_sources.py).
 
-Real SDK client (``compute`` fixture) or the client layer's AzureSession, against the simulator.
+Through the client layer's AzureSession, against the simulator.
 """
 
 from __future__ import annotations
@@ -41,12 +41,10 @@ def session(fresh_sim):
     return AzureSession({}, environ=fresh_sim.env)
 
 
-@pytest.fixture(params=["sdk", "session"])
-def client(request, fresh_sim):
-    """Both client kinds the backend accepts: an azure-mgmt client and the light AzureSession path."""
-    if request.param == "sdk":
-        return request.getfixturevalue("compute")
-    return request.getfixturevalue("session")
+@pytest.fixture
+def client(session):
+    """The client the backend takes: the client layer's AzureSession (its light ARM REST path)."""
+    return session
 
 
 # -- listing ---------------------------------------------------------------------------------------------
