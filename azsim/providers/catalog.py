@@ -1,6 +1,6 @@
 """The Marketplace catalog: which publisher/offer/sku/version images exist, where, with which properties.
 
-The file format (see docs/simulator/marketplace-gallery.md)::
+The file format (see azsim/docs/marketplace-gallery.md)::
 
     {"defaults":   {"locations": [...], "properties": {...}},
      "publishers": {"Canonical": {"locations"?, "properties"?, "offers": {

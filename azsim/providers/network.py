@@ -5,7 +5,7 @@
 - publicIPAddresses (address from the guest pool or 127.100.0.0/16)     -> network_pip.py
 - networkInterfaces (IP configurations, private address allocation)     -> network_nic.py
 Shared CRUD and async shapes: network_crud.py, network_lro.py; shared lookups: network_common.py.
-See docs/simulator/network-images.md.
+See azsim/docs/network-images.md.
 """
 
 from __future__ import annotations
