@@ -80,8 +80,10 @@ build: venv
 sanity: build $(GET_PIP)
 	cd $(SANITY_TREE) && ansible-test sanity --venv --python 3.11 --color no
 
-lint: venv
-	$(BIN)/ansible-lint --offline
+# --offline installs nothing, so the collection comes from the working tree's symlink, never from an
+# installed copy in ~/.ansible (which would hide a missing set-up step and lint stale code).
+lint: venv collections-link
+	ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) $(BIN)/ansible-lint --offline
 
 docs-lint: build
 	ANSIBLE_COLLECTIONS_PATH=$(SANITY_ROOT) $(BIN)/antsibull-docs lint-collection-docs --plugin-docs $(SANITY_TREE)
@@ -100,10 +102,14 @@ molecule: venv collections-link
 	  echo "== molecule test -s $$scenario"; \
 	  ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) $(BIN)/molecule test -s $$scenario; \
 	done
+	@# a copy in ~/.ansible would win over the working tree in later runs (.config/molecule/config.yml: prerun: false)
+	@if [ -e $(HOME)/.ansible/collections/ansible_collections/goldenimage/azure ]; then \
+	  echo "molecule installed goldenimage.azure into $(HOME)/.ansible/collections: later runs would test that copy" >&2; exit 1; fi
 
 # Last, so that `make test` ends with pytest's summary line.
+PYTEST_WORKERS ?= 2
 pytest: venv collections-link
-	$(BIN)/python -m pytest tests
+	ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) $(BIN)/python -m pytest -n $(PYTEST_WORKERS) tests
 
 # ---------------------------------------------------------------------------------------------- use
 # Real local Debian guests (localguest/README.md): host tools if missing and the rootfs cache, once (root).
