@@ -28,7 +28,7 @@ SIM_PORT ?= 8443
 
 export PATH := $(BIN):$(PATH)
 
-.PHONY: help test venv sanity lint docs-lint changelog-lint build introspect pytest molecule demo bench sim clean \
+.PHONY: help test venv sanity core-oldest lint docs-lint changelog-lint build introspect pytest molecule demo bench sim clean \
 	collections-link guests
 
 help:
@@ -63,7 +63,7 @@ collections-link:
 # ---------------------------------------------------------------------------------------------- gates
 # -k: one failing gate does not hide the others; make still exits non-zero.
 test:
-	$(MAKE) --no-print-directory -k sanity lint docs-lint changelog-lint introspect molecule pytest
+	$(MAKE) --no-print-directory -k sanity core-oldest lint docs-lint changelog-lint introspect molecule pytest
 
 build: venv
 	rm -rf $(BUILD)/dist
@@ -79,6 +79,32 @@ build: venv
 # On the built artifact: build_ignore keeps the simulator, guests, benchmarks and the Python suites out.
 sanity: build $(GET_PIP)
 	cd $(SANITY_TREE) && ansible-test sanity --venv --python 3.11 --color no
+
+# The oldest ansible-core that meta/runtime.yml's requires_ansible allows, in a venv of its own: the tests
+# whose outcome depends on the core (Azure text stays unsafe: 2.17 templates plain strings a play reads) and
+# ansible-test sanity on the same artifact as `sanity`. The range comes from requires_ansible (X.Y -> >=X.Y,<X.Y+1).
+CORE_OLDEST_VENV := $(abspath $(BUILD))/venv-core-oldest
+CORE_OLDEST_TESTS := tests/integration/test_unsafe_azure_data.py
+CORE_OLDEST := $(shell sed -n 's/^requires_ansible: *"*>= *\([0-9]*\)\.\([0-9]*\).*/\1 \2/p' meta/runtime.yml)
+CORE_OLDEST_RANGE := >=$(word 1,$(CORE_OLDEST)).$(word 2,$(CORE_OLDEST)),<$(word 1,$(CORE_OLDEST)).$(shell echo $$(($(word 2,$(CORE_OLDEST))+1)))
+
+$(CORE_OLDEST_VENV)/.installed: requirements.txt pyproject.toml meta/runtime.yml | venv
+	rm -rf $(CORE_OLDEST_VENV)
+	$(BOOTSTRAP_PYTHON) -m venv $(CORE_OLDEST_VENV)
+	$(CORE_OLDEST_VENV)/bin/python -m pip install -q --upgrade pip
+	@# the simulator's own dependencies as pyproject.toml lists them, plus what the tests run with
+	$(CORE_OLDEST_VENV)/bin/python -c 'import tomllib; print("\n".join(tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"]))' >$(CORE_OLDEST_VENV)/testkit-requirements.txt
+	$(CORE_OLDEST_VENV)/bin/python -m pip install -q "ansible-core$(CORE_OLDEST_RANGE)" -r requirements.txt \
+	  -r $(CORE_OLDEST_VENV)/testkit-requirements.txt "pytest>=8.0" "pytest-xdist>=3.5" "aiohttp>=3.9" "trustme>=1.1" "requests>=2.31"
+	touch $@
+
+core-oldest: $(CORE_OLDEST_VENV)/.installed build collections-link
+	@$(CORE_OLDEST_VENV)/bin/python -c 'from ansible.release import __version__; print("== ansible-core", __version__)'
+	@# ansible-test of this core bootstraps its own pip version: the same offline stand-in serves it
+	@pip=$$(sed -n "s/^ *pip='\([0-9.]*\)',/\1/p" $(CORE_OLDEST_VENV)/lib/python*/site-packages/ansible_test/_internal/python_requirements.py | head -1); \
+	  mkdir -p $(dir $(GET_PIP)) && cp .ci/get_pip_24_2.py $(dir $(GET_PIP))get_pip_$${pip//./_}.py
+	ANSIBLE_COLLECTIONS_PATH=$(COLLECTIONS) $(CORE_OLDEST_VENV)/bin/python -m pytest -p no:cacheprovider -n $(PYTEST_WORKERS) $(CORE_OLDEST_TESTS)
+	cd $(SANITY_TREE) && $(CORE_OLDEST_VENV)/bin/ansible-test sanity --venv --python 3.11 --color no
 
 # --offline installs nothing, so the collection comes from the working tree's symlink, never from an
 # installed copy in ~/.ansible (which would hide a missing set-up step and lint stale code).

@@ -10,8 +10,10 @@ from __future__ import annotations
 import asyncio
 import copy
 import datetime as dt
+import hmac
 import json
 import os
+import secrets
 import tempfile
 import time
 import uuid
@@ -19,6 +21,7 @@ from collections import deque
 
 from aiohttp import web
 
+from .core.clock import Clock
 from .core.errors import ArmError
 from .core.faults import Faults, Throttle
 from .core.lro import OperationEngine
@@ -32,13 +35,14 @@ REQUEST_LOG_LIMIT = 200_000
 
 
 class Sim:
-    def __init__(self, settings=None, state_dir=None, catalog_path=None):
+    def __init__(self, settings=None, state_dir=None, catalog_path=None, admin_token=None):
         self.settings = Settings(settings)
         self.initial_settings = copy.deepcopy(self.settings.values)  # what `reset` with settings restores
+        self.clock = Clock()  # simulated time: real time plus what /_azsim/clock advanced
         self.store = Store()
         self.router = Router()
         self.faults = Faults()
-        self.throttle = Throttle(self.settings)
+        self.throttle = Throttle(self.settings, clock=self.clock)
         self.ops = OperationEngine(self)
         self.request_log = deque(maxlen=REQUEST_LOG_LIMIT)
         self.request_seq = 0
@@ -46,6 +50,10 @@ class Sim:
         self.catalog_path = catalog_path
         self.base_url = "https://127.0.0.1"
         self.token_key = uuid.uuid4().hex
+        # Every /_azsim/ admin request needs this (per start, never saved; `azsim env` prints it as
+        # AZSIM_ADMIN_TOKEN): the admin API changes the world, reads the request log and registers guests whose
+        # provision_command runs as the simulator's user.
+        self.admin_token = admin_token or secrets.token_urlsafe(32)
         self.extensions = {}  # per-provider state that is not an ARM resource (catalog, guest pool...)
         self.deletion_hooks = []  # callables(body) told about every resource that disappears
         self._saved_version = -1
@@ -68,6 +76,7 @@ class Sim:
             "settings": self.settings.values,
             "extensions": {name: ext.dump() for name, ext in self.extensions.items() if hasattr(ext, "dump")},
             "token_key": self.token_key,
+            "clock": self.clock.dump(),
         }
 
     def _load_state(self):
@@ -80,6 +89,7 @@ class Sim:
         self.store.load(state.get("resources", []))
         self.ops.load(state.get("operations", []))
         self.token_key = state.get("token_key", self.token_key)
+        self.clock.load(state.get("clock", {}))
         for name, data in state.get("extensions", {}).items():
             ext = self.extensions.get(name)
             if ext is not None and hasattr(ext, "load"):
@@ -98,13 +108,14 @@ class Sim:
         self._saved_version = self.store.version
 
     def reset(self, settings=False):
-        """Forget every resource, operation, fault and logged request; keep the catalog.
+        """Forget every resource, operation, fault, logged request, guest and clock advance; keep the catalog.
 
         With ``settings`` the settings go back to what the server started with."""
         if settings:
             self.settings.values = copy.deepcopy(self.initial_settings)
         self.store.clear()
         self.ops.clear()
+        self.clock.reset()
         self.faults.clear()
         self.throttle.reset()
         self.request_log.clear()
@@ -137,12 +148,15 @@ class Sim:
         headers = {}
         dropped = False
         try:
+            if kind == "admin":
+                self._check_admin(request.headers)  # before anything else: a refused request changes nothing
             self.ops.tick()
             if kind in ("arm", "entra") and self.settings["latency_ms"]:
                 await asyncio.sleep(self.settings["latency_ms"] / 1000.0)
             if route is None:
                 raise self._no_route(method, path, params)
             sim_request = SimRequest(self, method, path, query, request.headers, body, params, self._base_url(request))
+            sim_request.remote = request.remote  # the client's address (GET /_azsim/myip)
             if kind == "arm":
                 self._check_arm(sim_request, headers)
             if kind in ("arm", "entra"):
@@ -204,6 +218,17 @@ class Sim:
             content_type="application/json",
             charset="utf-8",
         )
+
+    def _check_admin(self, headers):
+        offered = headers.get("X-Azsim-Admin-Token") or ""
+        scheme, _, value = (headers.get("Authorization") or "").partition(" ")
+        if not offered and scheme.lower() == "bearer":
+            offered = value.strip()
+        if not offered or not hmac.compare_digest(offered.encode("utf-8"), self.admin_token.encode("utf-8")):
+            raise ArmError(401, "AdminTokenRequired" if not offered else "InvalidAdminToken",
+                           "The azsim admin API needs the token this simulator printed at start: "
+                           "'Authorization: Bearer $AZSIM_ADMIN_TOKEN' (see `azsim env`).",
+                           headers={"WWW-Authenticate": 'Bearer realm="azsim-admin"'})
 
     def _base_url(self, request):
         host = request.headers.get("Host") or request.host

@@ -20,17 +20,32 @@ import requests
 
 
 class AdminClient:
-    """Thin client for ``/_azsim/`` (see azsim/providers/admin.py)."""
+    """Thin client for ``/_azsim/`` (see azsim/providers/admin.py).
 
-    def __init__(self, url, ca):
+    ``token``: the simulator's per-start admin token (default: ``AZSIM_ADMIN_TOKEN`` from the environment, as
+    ``azsim env`` exports it); sent as ``Authorization: Bearer <token>`` with every call."""
+
+    def __init__(self, url, ca, token=None):
         self.url = url.rstrip("/")
         self.session = requests.Session()
         self.ca = ca
+        self.token = token or os.environ.get("AZSIM_ADMIN_TOKEN")
+        if self.token:
+            self.session.headers["Authorization"] = f"Bearer {self.token}"
+
+    @property
+    def headers(self):
+        """The header that authenticates an admin request (for your own HTTP client)."""
+        return {"Authorization": f"Bearer {self.token}"} if self.token else {}
+
+    def raw(self, method, path, body=None, **params):
+        """The ``requests.Response`` of one admin call, whatever its status (to check a 400)."""
+        # verify per request: an inherited REQUESTS_CA_BUNDLE would override session.verify
+        return self.session.request(method, f"{self.url}/_azsim/{path.lstrip('/')}", json=body, params=params or None,
+                                    timeout=30, verify=self.ca)
 
     def _call(self, method, path, body=None, **params):
-        # verify per request: an inherited REQUESTS_CA_BUNDLE would override session.verify
-        response = self.session.request(method, f"{self.url}/_azsim/{path.lstrip('/')}", json=body, params=params or None,
-                                        timeout=30, verify=self.ca)
+        response = self.raw(method, path, body, **params)
         response.raise_for_status()
         return response.json() if response.content else None
 
@@ -93,6 +108,18 @@ class AdminClient:
     def finish_operations(self):
         return self.post("operations/finish")
 
+    def clock(self):
+        """The simulated clock: ``{"now", "offset", "frozen"}``."""
+        return self.get("clock")
+
+    def advance(self, seconds):
+        """Move simulated time forward: operations due by then finish, throttling buckets refill."""
+        return self.post("clock", {"advance": seconds})
+
+    def freeze_clock(self, frozen=True):
+        """Stop (or restart) real time flowing into the simulated clock: then only ``advance`` moves it."""
+        return self.post("clock", {"freeze": frozen})
+
 
 class SimServer:
     """A simulator in a child process on a free port; ``env`` points the SDKs and the collection at it."""
@@ -111,7 +138,9 @@ class SimServer:
     def start(self, timeout=30):
         self._tmp = tempfile.mkdtemp(prefix="azsim-")
         ready = os.path.join(self._tmp, "ready.json")
-        args = [sys.executable, "-m", "azsim", "serve", "--port", str(self.port), "--ready-file", ready]
+        # the run directory holds server.json and, without a state directory, this start's own CA
+        args = [sys.executable, "-m", "azsim", "serve", "--port", str(self.port), "--ready-file", ready,
+                "--run-dir", self._tmp]
         if self.time_scale is not None:
             args += ["--time-scale", str(self.time_scale)]
         if self.state_dir:
@@ -138,8 +167,13 @@ class SimServer:
             time.sleep(0.05)
         with open(ready, encoding="utf-8") as handle:
             self.info = json.load(handle)
-        self.admin = AdminClient(self.url, self.ca)
+        self.admin = AdminClient(self.url, self.ca, token=self.admin_token)
         return self
+
+    @property
+    def admin_token(self):
+        """This start's admin token (also ``env["AZSIM_ADMIN_TOKEN"]``)."""
+        return self.info["env"]["AZSIM_ADMIN_TOKEN"]
 
     @property
     def url(self):

@@ -18,8 +18,10 @@ from .windows import FakeWindows
 def _sim_call(url, ca, method, path, body=None):
     context = ssl.create_default_context(cafile=ca) if url.startswith("https:") else None
     data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url.rstrip("/") + path, data=data, method=method,
-                                     headers={"Content-Type": "application/json"})
+    headers = {"Content-Type": "application/json"}
+    if os.environ.get("AZSIM_ADMIN_TOKEN"):  # the simulator's admin API needs its per-start token
+        headers["Authorization"] = "Bearer " + os.environ["AZSIM_ADMIN_TOKEN"]
+    request = urllib.request.Request(url.rstrip("/") + path, data=data, method=method, headers=headers)
     with urllib.request.urlopen(request, timeout=15, context=context) as response:
         raw = response.read()
     return json.loads(raw) if raw else None

@@ -31,6 +31,8 @@ SYSPREP_EXE = SYSPREP_DIR + r"\Sysprep.exe"
 SETUPACT = SYSPREP_DIR + r"\Panther\setupact.log"
 SETUPERR = SYSPREP_DIR + r"\Panther\setuperr.log"
 SUCCEEDED_TAG = SYSPREP_DIR + r"\Sysprep_succeeded.tag"
+CUSTOM_DATA = r"C:\AzureData\CustomData.bin"  # where Azure writes a Windows VM's custom data
+BUILTIN_ADMIN_SID = "S-1-5-21-1004336348-1177238915-682003330-500"
 ENV = {"systemroot": r"C:\Windows", "windir": r"C:\Windows", "systemdrive": "C:", "programdata": r"C:\ProgramData"}
 
 GENERALIZED = "IMAGE_STATE_GENERALIZE_RESEAL_TO_OOBE"
@@ -69,6 +71,12 @@ DEFAULT_SCENARIO = {
         "final_state": "IMAGE_STATE_SPECIALIZE_RESEAL_TO_OOBE",
         "errors": [],  # lines Sysprep appends to setuperr.log when it does not generalize
     },
+    # The admin account the VM was created with: Azure renames the built-in Administrator (RID 500, which cannot be
+    # deleted, only disabled) to osProfile.adminUsername; false makes it a regular local account.
+    "build_account_builtin": True,
+    "extra_accounts": [],  # more (regular) local accounts
+    "account_change_lost": False,  # the detached account change never happens (the process dies)
+    "custom_data": True,  # C:\AzureData\CustomData.bin, as Azure writes it for a VM with custom data
     "setupact_log": ["Info [0x0f004d] SYSPRP The time is now 2026-11-26 01:00:00"],
     "setuperr_log": [],
 }
@@ -152,6 +160,10 @@ class FakeWindows:
             files[r"C:\Windows\Panther\setupact.log"] = "setup log from the image build\n"
             files[r"C:\Windows\Panther\UnattendGC\setupact.log"] = "\n"
         files[SYSPREP_EXE] = "MZ"
+        if sc["custom_data"]:
+            files[CUSTOM_DATA] = "#cloud-config from osProfile.customData\n"
+        for name in [sc["username"], *sc["extra_accounts"]]:
+            files[rf"C:\Users\{name}\NTUSER.DAT"] = "regf"
         files[SETUPACT] = "".join(line + "\n" for line in sc["setupact_log"])
         files[SETUPERR] = "".join(line + "\n" for line in sc["setuperr_log"])
         return {
@@ -171,7 +183,23 @@ class FakeWindows:
             "steps": [],  # [{"step", "config", "rc"}] in order
             "rejected": [],  # commands the double did not recognise: [{"reason", "head"}]
             "shells": {"opened": 0, "deleted": 0, "commands": 0, "signals": 0},
+            # Local accounts: name -> {"sid", "enabled", "password_reset", "profile"}. Basic auth takes only an
+            # existing, enabled account with its password unchanged.
+            "accounts": dict({name: self._account(name, False) for name in sc["extra_accounts"]},
+                             **{sc["username"]: self._account(sc["username"], sc["build_account_builtin"])}),
+            # An account change the build-account step deferred until its WinRM shell is gone, then what was done.
+            "account_pending": None,
+            "account_actions": [],
         }
+
+    @staticmethod
+    def _account(name, builtin):
+        rid = 500 if builtin else 1001 + sum(map(ord, name)) % 8000
+        return {"sid": BUILTIN_ADMIN_SID[:-3] + str(rid), "enabled": True, "password_reset": False,
+                "profile": rf"C:\Users\{name}"}
+
+    def _find_account(self, name):
+        return next((key for key in self.state["accounts"] if key.lower() == str(name or "").lower()), None)
 
     def save(self):
         if not self.state_path:
@@ -192,10 +220,24 @@ class FakeWindows:
         with self.lock:
             if provisioned and provisioned != self.state["provisioned"]:
                 self.state["provisioned"] = provisioned
+                old = self._find_account(self.state["credentials"]["username"])
                 self.state["credentials"] = {"username": provisioned.get("admin_username"),
                                              "password": provisioned.get("admin_password"), "source": "provisioning"}
+                # Azure renames the admin account (the built-in Administrator) to adminUsername.
+                new = provisioned.get("admin_username")
+                if old is not None and new:
+                    account = self.state["accounts"].pop(old)
+                    account["profile"] = rf"C:\Users\{new}"
+                    self.state["accounts"][new] = account
+                    prefix, renamed = "C:\\Users\\" + old + "\\", "C:\\Users\\" + new + "\\"
+                    for name in [name for name in self.state["files"] if name.startswith(prefix)]:
+                        self.state["files"][renamed + name[len(prefix):]] = self.state["files"].pop(name)
                 self.save()
-            return self.state["credentials"]["username"], self.state["credentials"]["password"]
+            user = self.state["credentials"]["username"]
+            account = self.state["accounts"].get(self._find_account(user))
+            if account is None or not account["enabled"] or account["password_reset"]:
+                return user, None  # removed, disabled or its password scrambled: every logon is refused
+            return user, self.state["credentials"]["password"]
 
     def _provisioned_file(self):
         if not self.state_path:
@@ -210,6 +252,14 @@ class FakeWindows:
     def count(self, key):
         with self.lock:
             self.state["shells"][key] += 1
+            if key == "deleted" and self.state["account_pending"]:
+                # The WinRM shell that asked for it is gone: the detached process does its work now.
+                pending, self.state["account_pending"] = self.state["account_pending"], None
+                if self.scenario["account_change_lost"]:
+                    self.state["account_actions"].append(dict(pending, result="lost"))
+                else:
+                    self._apply_account(pending)
+                self.save()
 
     # -- commands ---------------------------------------------------------------------------------------
     def run(self, command_line, stdin=b""):
@@ -269,8 +319,57 @@ class FakeWindows:
             services.append({"name": name, "status": svc["status"], "start_type": svc["start_type"]})
         return 0, {"image_state": self.state["registry"][SETUP_STATE_KEY]["ImageState"], "services": services}
 
-    def step_preflight(self, _config, _script):
+    def _account_facts(self, name):
+        key = self._find_account(name)
+        account = self.state["accounts"].get(key)
+        return {"name": key or name, "exists": account is not None,
+                "enabled": bool(account and account["enabled"]),
+                "builtin": bool(account and account["sid"].endswith("-500")),
+                "connection_user": str(name or "").lower() == str(self.state["credentials"]["username"]).lower()}
+
+    def _apply_account(self, pending):
+        key = self._find_account(pending["user"])
+        account = self.state["accounts"].get(key)
+        done = {"user": pending["user"], "action": pending["action"], "deferred": pending["deferred"],
+                "result": "missing"}
+        if account is not None:
+            if pending["action"] == "remove":
+                del self.state["accounts"][key]
+            else:
+                account["enabled"] = False
+                account["password_reset"] = True
+            profile = account["profile"].lower() + "\\"
+            for name in [name for name in self.state["files"] if name.lower().startswith(profile)]:
+                del self.state["files"][name]
+            done["result"] = pending["action"] + "d"
+        self.state["account_actions"].append(done)
+
+    def step_build_account(self, config, _script):
+        """Mirrors build-account.ps1: remove (a regular account) or disable (with a random password) the build
+        account and delete its profile; for the account this WinRM session runs as, deferred to a detached process
+        that starts once the shell is gone."""
+        facts = self._account_facts(config.get("user"))
+        if not facts["exists"]:
+            return self._fail(f"Get-LocalUser : User {config.get('user')} was not found.")
+        action = "remove" if config.get("action") == "remove" and not facts["builtin"] else "disable"
+        pending = {"user": facts["name"], "action": action, "deferred": facts["connection_user"],
+                   "delay": config.get("delay")}
+        if facts["connection_user"]:
+            self.state["account_pending"] = pending
+        else:
+            self._apply_account(pending)
+        after = self._account_facts(facts["name"])
+        return 0, {"user": facts["name"], "builtin": facts["builtin"], "action": action,
+                   "deferred": facts["connection_user"], "pid": 5151 if facts["connection_user"] else None,
+                   "exists": after["exists"], "enabled": after["enabled"]}
+
+    def step_build_account_check(self, config, _script):
+        facts = self._account_facts(config.get("user"))
+        return 0, {"user": facts["name"], "exists": facts["exists"], "enabled": facts["enabled"]}
+
+    def step_preflight(self, config, _script):
         return 0, {
+            "build_account": self._account_facts(config["build_user"]) if config.get("build_user") else None,
             "image_state": self.state["registry"][SETUP_STATE_KEY]["ImageState"],
             "appx_per_user": [{"name": p["name"], "full_name": p["full_name"], "users": p.get("users", [])}
                               for p in self.state["appx"]["per_user"]],

@@ -270,6 +270,67 @@ def _payload(payload: dict, guest) -> dict:
             "custom": custom}
 
 
+HOST_KEY_TYPES = ("rsa", "ecdsa", "ed25519")
+
+
+def cloud_config_host_keys(custom: bytes) -> dict:
+    """The ``ssh_keys`` of a ``#cloud-config`` custom data (cloud-init's cc_ssh), as {type: (private, public)}."""
+    text = custom.decode("utf-8", "replace") if isinstance(custom, bytes) else str(custom)
+    if not text.lstrip().startswith("#cloud-config"):
+        return {}
+    try:
+        import yaml
+
+        config = yaml.safe_load(text) or {}
+    except Exception as exc:  # noqa: BLE001 - cloud-init logs and ignores a broken cloud-config; we refuse it
+        raise GuestError(f"custom data is a #cloud-config that does not parse: {exc}") from None
+    keys = (config.get("ssh_keys") or {}) if isinstance(config, dict) else {}
+    found = {}
+    for kind in HOST_KEY_TYPES:
+        private, public = keys.get(f"{kind}_private"), keys.get(f"{kind}_public")
+        if private and public:
+            found[kind] = (str(private).strip() + "\n", str(public).strip() + "\n")
+    return found
+
+
+def install_host_keys(guest, host_keys: dict) -> bool:
+    """Install the given host keys as cloud-init does (``ssh_deletekeys`` first), then let sshd reload them."""
+    root = guest.root
+    wanted = {f"/etc/ssh/ssh_host_{kind}_key": pair for kind, pair in host_keys.items()}
+    if all(_read(root, path) == pair[0] and _read(root, path + ".pub") == pair[1] for path, pair in wanted.items()):
+        return False
+    for kind in HOST_KEY_TYPES:
+        for suffix in ("", ".pub"):
+            path = _host_path(root, f"/etc/ssh/ssh_host_{kind}_key{suffix}")
+            if path.exists():
+                path.unlink()
+    for path, (private, public) in wanted.items():
+        write(root, path, private, mode=0o600)
+        write(root, path + ".pub", public, mode=0o644)
+    # SIGHUP: the listening sshd re-executes itself and reads the new host keys (as if cloud-init had run first).
+    pid = guest.nsenter("cat", "/run/sshd.pid", check=False).stdout.strip()
+    if pid.isdigit():
+        guest.nsenter("kill", "-HUP", pid, check=False)
+        _wait_sshd(guest, [pair[1] for pair in host_keys.values()])
+    return True
+
+
+def _wait_sshd(guest, public_keys, timeout: float = 10.0) -> None:
+    """Bounded wait until sshd (re-executed on SIGHUP) serves the new host key (ssh-keyscan)."""
+    import subprocess
+
+    wanted = {" ".join(key.split()[:2]) for key in public_keys}
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        scan = subprocess.run(["ssh-keyscan", "-T", "2", "-t", "ed25519,rsa,ecdsa", "-p", str(guest.port), guest.address],
+                              capture_output=True, text=True, check=False)
+        served = {" ".join(line.split()[1:3]) for line in scan.stdout.splitlines() if line and not line.startswith("#")}
+        if served and served <= wanted:
+            return
+        time.sleep(0.1)
+    raise GuestError(f"guest {guest.name}: sshd did not serve the provisioned host key within {timeout:.0f} s")
+
+
 def provision(guest, payload: dict) -> dict:
     """Apply the VM's osProfile to a running guest. Idempotent: a second run changes nothing."""
     spec = _payload(payload, guest)
@@ -330,6 +391,9 @@ def provision(guest, payload: dict) -> dict:
         except ValueError:
             decoded = spec["custom"].encode()
         track("CustomData", write(root, "/var/lib/waagent/CustomData", decoded, mode=0o600))
+        host_keys = cloud_config_host_keys(decoded)
+        if host_keys:
+            track("ssh host keys", install_host_keys(guest, host_keys))
 
     # cloud-init: the instance, keyed by the VM id, and the Azure seed.
     instance = f"/var/lib/cloud/instances/{vm_id}"

@@ -1,8 +1,12 @@
-"""Register guests with the ARM simulator's guest pool (``/_azsim/guests``, see docs/architecture.md)."""
+"""Register guests with the ARM simulator's guest pool (``/_azsim/guests``, see docs/architecture.md).
+
+The admin API needs the simulator's per-start token: ``AZSIM_ADMIN_TOKEN`` in the environment (``azsim env``
+exports it; ``SimServer.env`` has it)."""
 
 from __future__ import annotations
 
 import json
+import os
 import ssl
 import sys
 import urllib.error
@@ -16,11 +20,18 @@ def _call(guest, method: str, path: str, body=None):
     url = guest.sim_url.rstrip("/") + path
     context = ssl.create_default_context(cafile=guest.sim_ca) if url.startswith("https:") else None
     data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
+    headers = {"Content-Type": "application/json"}
+    token = os.environ.get("AZSIM_ADMIN_TOKEN")
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    request = urllib.request.Request(url, data=data, method=method, headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=15, context=context) as response:
             raw = response.read()
     except urllib.error.HTTPError as exc:
+        if exc.code == 401:
+            raise GuestError(f"the simulator at {guest.sim_url} refused {method} {path}: set AZSIM_ADMIN_TOKEN to "
+                             "its admin token (`eval \"$(azsim env)\"` exports it)") from None
         if exc.code in (404, 405) and method == "POST":
             raise GuestError(f"the simulator at {guest.sim_url} has no guests API yet ({method} {path} answered "
                              f"{exc.code}): guest not registered (and stopped)") from None

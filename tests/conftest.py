@@ -1,8 +1,13 @@
 """Fixtures shared by every test suite.
 
 - ``sim``: one simulator for the whole session (instant operations); use ``fresh_sim`` for a clean world.
-- ``fresh_sim``: the same simulator, reset (no resources, faults, logged requests) and default settings.
+- ``fresh_sim``: the same simulator, reset (no resources, faults, logged requests or guests; its clock rewound and
+  running) and default settings. ``fresh_sim.admin.freeze_clock()`` / ``.advance(seconds)`` move time in a test.
 - ``play``: run a playbook against the simulator -> tests.harness.PlaybookRun.
+
+Under ``CI=true`` a skip fails the run: every skipped test (or skipped module) is reported as a failure
+naming the skip's reason. A skip hides a regression unless the machine truly cannot host the test, and CI
+machines are set up to host them all (root, localguest's cache).
 """
 
 from __future__ import annotations
@@ -76,6 +81,39 @@ def network(credential, sdk_kwargs, fresh_sim):
     from azure.mgmt.network import NetworkManagementClient
 
     return NetworkManagementClient(credential, fresh_sim.subscription_id, **sdk_kwargs)
+
+
+def _skips_fail():
+    return os.environ.get("CI") == "true"
+
+
+def _reason(report):
+    longrepr = report.longrepr
+    if isinstance(longrepr, tuple) and len(longrepr) == 3:
+        return str(longrepr[2])
+    return str(longrepr)
+
+
+def _fail_skip(report):
+    reason = _reason(report)
+    report.outcome = "failed"
+    report.longrepr = f"skipped under CI=true, which fails the run (a skip can hide a regression): {reason}"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if _skips_fail() and report.skipped and not hasattr(report, "wasxfail"):
+        _fail_skip(report)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_make_collect_report(collector):
+    outcome = yield
+    report = outcome.get_result()
+    if _skips_fail() and report.skipped:
+        _fail_skip(report)
 
 
 def pytest_configure(config):

@@ -147,15 +147,18 @@ class Faults:
 
 
 class Bucket:
-    def __init__(self, capacity, refill_per_s):
+    """Refills on the simulator's clock (``clock()``): advancing the clock refills, a frozen clock does not."""
+
+    def __init__(self, capacity, refill_per_s, clock=time.monotonic):
         self.capacity = float(capacity)
         self.refill = float(refill_per_s)
         self.tokens = float(capacity)
-        self.stamp = time.monotonic()
+        self.clock = clock
+        self.stamp = clock()
 
     def take(self):
         """Take one token; return (ok, remaining, seconds_until_next_token)."""
-        now = time.monotonic()
+        now = self.clock()
         self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.refill)
         self.stamp = now
         if self.tokens >= 1:
@@ -168,8 +171,9 @@ class Bucket:
 class Throttle:
     """ARM's per-subscription token buckets for reads, writes and deletes."""
 
-    def __init__(self, settings):
+    def __init__(self, settings, clock=None):
         self.settings = settings
+        self.clock = clock
         self.buckets = {}
 
     @staticmethod
@@ -190,7 +194,8 @@ class Throttle:
         key = (subscription.lower(), kind)
         bucket = self.buckets.get(key)
         if bucket is None:
-            bucket = self.buckets[key] = Bucket(config[kind]["capacity"], config[kind]["refill_per_s"])
+            bucket = self.buckets[key] = Bucket(config[kind]["capacity"], config[kind]["refill_per_s"],
+                                                clock=self.clock.monotonic if self.clock else time.monotonic)
         ok, remaining, wait = bucket.take()
         if ok:
             return header, remaining

@@ -1,6 +1,7 @@
 """Long-running operations, as ARM and the SDK's ARMPolling see them.
 
-An operation has a due time. Nothing runs in the background: before each request the engine finishes
+An operation has a due time on the simulator's clock (``sim.clock``: real time plus what
+``/_azsim/clock`` advanced). Nothing runs in the background: before each request the engine finishes
 every operation that is due (``tick``), calling the provider's *finisher* by name. Finishers are
 registered by name so that pending operations survive a ``--state`` save and restore.
 
@@ -14,7 +15,6 @@ Each carries ``api-version`` because the SDK uses polling URLs verbatim.
 from __future__ import annotations
 
 import datetime as dt
-import time
 import uuid
 
 from .errors import ArmError
@@ -71,7 +71,7 @@ class OperationEngine:
     def start(self, req, finisher, args=None, duration=None, location=None, kind="crp"):
         """Start an operation. ``duration`` is a settings key ("vm.deallocate") or seconds."""
         seconds = self.sim.settings.duration(duration) if isinstance(duration, str) else float(duration or 0)
-        now = time.time()
+        now = self.sim.clock.time()
         op = Operation(
             id=str(uuid.uuid4()),
             kind=kind,
@@ -90,7 +90,7 @@ class OperationEngine:
         return op
 
     def tick(self):
-        now = time.time()
+        now = self.sim.clock.time()
         for op in sorted(self.ops.values(), key=lambda item: item.due):
             if not op.done and op.due <= now:
                 self._finish(op)

@@ -1,6 +1,7 @@
 """Tunable behaviour: operation durations, time scale, Azure rules that the documents disagree on.
 
-Every value here can be read and changed at run time through ``GET/POST /_azsim/settings``.
+Every value here can be read and changed at run time through ``GET/POST /_azsim/settings``. A settings file
+(``azsim serve --settings``) is checked against azsim/schemas/settings.schema.json (``load_file``).
 """
 
 from __future__ import annotations
@@ -138,3 +139,25 @@ class Settings:
 
     def subscription_ids(self):
         return [item["subscription_id"].lower() for item in self.values["subscriptions"]]
+
+
+class SettingsError(ValueError):
+    """A settings file that cannot be read or does not match azsim/schemas/settings.schema.json."""
+
+
+def load_file(path):
+    """The JSON settings file at ``path``, checked against the schema; SettingsError names the bad field."""
+    import json
+
+    from .schema import SchemaError, check
+
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = json.load(handle)
+    except (OSError, ValueError) as err:
+        raise SettingsError(f"cannot read settings {path}: {err}") from None
+    try:
+        check("settings", data, path)
+    except SchemaError as err:
+        raise SettingsError(str(err)) from None
+    return data

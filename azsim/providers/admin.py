@@ -1,5 +1,9 @@
 """The admin API under ``/_azsim/`` (JSON), for tests, benchmarks and users' own pipelines.
 
+Every request needs the per-start admin token (``Authorization: Bearer $AZSIM_ADMIN_TOKEN`` or
+``X-Azsim-Admin-Token``; ``azsim env`` prints it): without it the answer is 401 and nothing changes
+(``Sim._check_admin``). Settings answers never carry secrets (``redact``).
+
 - ``GET  /_azsim/health``                  liveness
 - ``GET  /_azsim/resources``               every resource (``?type=`` filters), to assert nothing was left behind
 - ``GET  /_azsim/requests``                the request log (``?since=SEQ``); ``DELETE`` clears it
@@ -8,9 +12,15 @@
 - ``POST /_azsim/reset``                   forget resources, operations, faults and the log;
                                             ``{"settings": true}`` also restores the starting settings
 - ``POST /_azsim/operations/finish``       finish every pending operation now
+- ``GET/POST /_azsim/clock``               the simulated clock; ``{"advance": SECONDS}`` moves it forward (due
+                                            operations finish, buckets refill), ``{"freeze": true|false}`` stops
+                                            or restarts real time flowing into it (see ``azsim.core.clock``)
 """
 
 from __future__ import annotations
+
+import copy
+import re
 
 from ..core.errors import ArmError
 from ..core.settings import check_update, merge
@@ -57,17 +67,38 @@ def clear_faults(req):
     return {"rules": []}
 
 
+REDACTED = "**redacted**"
+_SECRET_KEY = re.compile(r"secret|password|passwd|private_key|signature|(^|_)sas($|_)|(^|_)token$|^token_key$", re.I)
+
+
+def redact(value):
+    """A copy of ``value`` with every secret-looking key's value (``client_secret``, ``*_token``...) replaced."""
+    if isinstance(value, dict):
+        return {key: (REDACTED if isinstance(key, str) and _SECRET_KEY.search(key) and item not in (None, "")
+                      else redact(item)) for key, item in value.items()}
+    if isinstance(value, list):
+        return [redact(item) for item in value]
+    return copy.deepcopy(value)
+
+
+def _drop_redacted(update):
+    """Posting back what GET returned must not set a secret to the redaction marker."""
+    if isinstance(update, dict):
+        return {key: _drop_redacted(item) for key, item in update.items() if item != REDACTED}
+    return update
+
+
 def get_settings(req):
-    return req.sim.settings.values
+    return redact(req.sim.settings.values)
 
 
 def update_settings(req):
-    update = req.json()
+    update = _drop_redacted(req.json())
     check_update(req.sim.settings.values, update)
     merge(req.sim.settings.values, update)
     req.sim.throttle.reset()
     req.sim.store.touch()
-    return req.sim.settings.values
+    return redact(req.sim.settings.values)
 
 
 def reset(req):
@@ -79,6 +110,27 @@ def reset(req):
 def finish_operations(req):
     req.sim.ops.finish_all()
     return {"status": "finished"}
+
+
+def get_clock(req):
+    return req.sim.clock.describe()
+
+
+def update_clock(req):
+    body = req.json()
+    if not isinstance(body, dict) or not body or set(body) - {"advance", "freeze"}:
+        raise ArmError(400, "InvalidClock", "Post {\"advance\": seconds} and/or {\"freeze\": true|false} to /_azsim/clock.")
+    advance = body.get("advance", 0)
+    if isinstance(advance, bool) or not isinstance(advance, (int, float)) or advance < 0:
+        raise ArmError(400, "InvalidClock", f"'advance' must be a number of seconds >= 0, got {advance!r}.")
+    if "freeze" in body and not isinstance(body["freeze"], bool):
+        raise ArmError(400, "InvalidClock", f"'freeze' must be true or false, got {body['freeze']!r}.")
+    if "freeze" in body:
+        req.sim.clock.freeze(body["freeze"])
+    req.sim.clock.advance(advance)
+    req.sim.ops.tick()  # what became due finishes now, before the caller's next look
+    req.sim.store.touch()
+    return req.sim.clock.describe()
 
 
 def register(sim):
@@ -94,3 +146,5 @@ def register(sim):
     add("POST", "/_azsim/settings", update_settings, kind="admin")
     add("POST", "/_azsim/reset", reset, kind="admin")
     add("POST", "/_azsim/operations/finish", finish_operations, kind="admin")
+    add("GET", "/_azsim/clock", get_clock, kind="admin")
+    add("POST", "/_azsim/clock", update_clock, kind="admin")

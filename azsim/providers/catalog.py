@@ -1,6 +1,6 @@
 """The Marketplace catalog: which publisher/offer/sku/version images exist, where, with which properties.
 
-The file format (see azsim/docs/marketplace-gallery.md)::
+The file format (see azsim/docs/marketplace-gallery.md; JSON Schema: azsim/schemas/catalog.schema.json)::
 
     {"defaults":   {"locations": [...], "properties": {...}},
      "publishers": {"Canonical": {"locations"?, "properties"?, "offers": {
@@ -19,6 +19,8 @@ import copy
 import json
 import os
 from dataclasses import dataclass, field
+
+from ..core.schema import SchemaError, check, format_path
 
 DEFAULT_CATALOG = os.path.join(os.path.dirname(os.path.dirname(__file__)), "data", "catalog.json")
 
@@ -106,9 +108,14 @@ class Node:
 
 
 class Catalog:
-    def __init__(self, data):
+    def __init__(self, data, source="catalog"):
+        """``data`` must match azsim/schemas/catalog.schema.json; errors name ``source`` and the bad field."""
+        try:
+            check("catalog", data, source)
+        except SchemaError as err:
+            raise CatalogError(str(err)) from None
         self.data = data
-        self.root = _build(data)
+        self.root = _build(data, source)
 
     @classmethod
     def from_file(cls, path=None):
@@ -118,7 +125,7 @@ class Catalog:
                 data = json.load(handle)
         except (OSError, ValueError) as err:
             raise CatalogError(f"cannot read catalog {path}: {err}") from None
-        return cls(data)
+        return cls(data, source=path)
 
     # -- lookups (raise CatalogMiss) ------------------------------------------------------------
     def _child(self, node, name, location):
@@ -180,17 +187,23 @@ def _level(spec, path, inherited_props, inherited_locations):
     return props, locations
 
 
-def _check_version(props, path):
+def _check_version(props, parts, source):
+    """What the schema cannot see: the properties a version has after the merge from the defaults down."""
+    where = f"{source}: {format_path(parts)}.properties"
+    inherited = "(set it on the version or a level above, or in defaults)"
     os_name = props.get("osDiskImage", {}).get("operatingSystem")
     if os_name not in OPERATING_SYSTEMS:
-        raise CatalogError(f"{path}: properties.osDiskImage.operatingSystem must be one of {OPERATING_SYSTEMS}")
+        raise CatalogError(f"{where}.osDiskImage.operatingSystem: expected one of {OPERATING_SYSTEMS}, "
+                           f"got {os_name!r} {inherited}")
     if props.get("hyperVGeneration") not in HYPERV_GENERATIONS:
-        raise CatalogError(f"{path}: properties.hyperVGeneration must be one of {HYPERV_GENERATIONS}")
+        raise CatalogError(f"{where}.hyperVGeneration: expected one of {HYPERV_GENERATIONS}, "
+                           f"got {props.get('hyperVGeneration')!r} {inherited}")
     if props.get("architecture") not in ARCHITECTURES:
-        raise CatalogError(f"{path}: properties.architecture must be one of {ARCHITECTURES}")
+        raise CatalogError(f"{where}.architecture: expected one of {ARCHITECTURES}, "
+                           f"got {props.get('architecture')!r} {inherited}")
 
 
-def _build(data):
+def _build(data, source="catalog"):
     _mapping(data, "catalog")
     defaults = _mapping(data.get("defaults", {}), "defaults")
     base_props, base_locations = _level(defaults, "defaults", {}, [])
@@ -210,7 +223,8 @@ def _build(data):
                 for version_name, version_spec in _mapping(sku_spec.get("versions"), f"{sku_path}.versions").items():
                     version_path = f"{sku_path}.versions.{version_name}"
                     props, locations = _level(version_spec, version_path, sku_props, sku_locations)
-                    _check_version(props, version_path)
+                    _check_version(props, ["publishers", pub_name, "offers", offer_name, "skus", sku_name, "versions",
+                                           version_name], source)
                     sku.versions.append(Version(pub_name, offer_name, sku_name, version_name, props,
                                                 frozenset(normalize_location(item) for item in locations)))
     return root

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import time
 import uuid
 
 from ..core.errors import ArmError, invalid_parameter, missing_property, not_found, property_change_not_allowed
@@ -120,6 +119,7 @@ def _sync_owner(sim, disk):
 def _get_or_404(req):
     disk = req.sim.store.get(DISKS.id(req))
     if disk is None:
+        get_group_or_raise(req.sim, req.subscription, req.params["resourceGroupName"])  # ARM checks the group first
         raise not_found(DISK_TYPE, req.params["diskName"], req.params["resourceGroupName"])
     return disk
 
@@ -319,16 +319,16 @@ def finish_update(sim, op):
     if op.status != "Succeeded":
         props["provisioningState"] = "Failed"
         return
-    _apply(disk, op.args["changes"])
+    _apply(disk, op.args["changes"], sim.clock.time())
     props["provisioningState"] = "Succeeded"
     _sync_owner(sim, disk)
 
 
-def _apply(disk, changes):
+def _apply(disk, changes, now):
     props, bookkeeping = disk["properties"], private(disk)
     old_tier = props.get("tier")
     if "sku" in changes:
-        bookkeeping.setdefault("sku_changes", []).append(time.time())
+        bookkeeping.setdefault("sku_changes", []).append(now)
         disk["sku"]["name"] = changes["sku"]
         props.pop("diskIOPSReadWrite", None)  # derived again for the new SKU
         props.pop("diskMBpsReadWrite", None)
@@ -349,7 +349,7 @@ def _apply(disk, changes):
     new_tier = props.get("tier")
     if "tier" in changes and old_tier and new_tier and perf.premium_tier(old_tier) \
             and perf.tier_rank(new_tier) < perf.tier_rank(old_tier):
-        bookkeeping["last_tier_downgrade"] = time.time()
+        bookkeeping["last_tier_downgrade"] = now
 
 
 def _forget_op(sim, op):

@@ -1,14 +1,14 @@
 """DiskRP's rules for changing a managed disk (wire reference 4.4), checked before an update starts.
 
 Switches in ``settings["rules"]``: ``tier_change_requires_deallocation``, ``allow_premium_v2_conversion``,
-``tier_downgrade_cooldown_hours``, ``sku_changes_per_day``. Times are wall-clock (not time-scaled).
+``tier_downgrade_cooldown_hours``, ``sku_changes_per_day``. Times are on the simulator's clock (``sim.clock``: real
+time, not time-scaled, plus what ``/_azsim/clock`` advanced).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-import time
 
 from ..core.errors import ArmError, invalid_parameter, operation_not_allowed
 from ..core.store import private
@@ -135,7 +135,7 @@ def check_sku_change(sim, disk, new_sku):
             "incremental snapshot of this disk instead.")
     check_data_disk_only(name, new_sku, disk["properties"].get("osType"))
     limit = int(sim.settings.rule("sku_changes_per_day"))
-    recent = [stamp for stamp in private(disk).get("sku_changes", []) if stamp > time.time() - DAY_SECONDS]
+    recent = [stamp for stamp in private(disk).get("sku_changes", []) if stamp > sim.clock.time() - DAY_SECONDS]
     if len(recent) >= limit:
         raise operation_not_allowed(
             f"The type of disk '{name}' has already been changed {len(recent)} times in the last 24 hours. A disk's "
@@ -154,7 +154,7 @@ def check_tier_change(sim, disk, sku, size_gb, new_tier):
     if current and perf.premium_tier(current) and perf.tier_rank(tier) < perf.tier_rank(current):
         hours = float(sim.settings.rule("tier_downgrade_cooldown_hours"))
         last = private(disk).get("last_tier_downgrade")
-        if last and time.time() - last < hours * 3600:
+        if last and sim.clock.time() - last < hours * 3600:
             when = dt.datetime.fromtimestamp(last, dt.timezone.utc).isoformat()
             raise operation_not_allowed(
                 f"The performance tier of disk '{name}' was already downgraded at {when}. A performance tier can only "

@@ -14,7 +14,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import time
 
 from ..core.errors import ArmError, missing_property, property_change_not_allowed
 from ..core.request import Reply
@@ -125,7 +124,7 @@ def _begin(req, body, created, new_regions, duration_key):
     sim = req.sim
     body["properties"]["provisioningState"] = "Creating" if created else "Updating"
     duration = sim.settings.duration(duration_key)
-    replication.start(body, new_regions, time.time(), duration)
+    replication.start(body, new_regions, sim.clock.time(), duration)
     sim.store.put(body)
     answer = public(body)
     op = sim.ops.start(req, "gallery_version.write", args={"id": body["id"]}, duration=duration,
@@ -212,7 +211,7 @@ def get_version(req):
     body = get_or_404(req, rid)
     answer = public(body)
     if "replicationstatus" in (req.query.get("$expand") or "").lower():
-        answer["properties"]["replicationStatus"] = replication.status(body)
+        answer["properties"]["replicationStatus"] = replication.status(body, req.sim.clock.time())
     return answer
 
 

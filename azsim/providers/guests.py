@@ -9,8 +9,8 @@
 - :func:`provision_vm` runs the bound guest's ``provision_command`` the way Azure's provisioning agent
   applies osProfile. The VM provider calls it when a VM create finishes.
 
-The pool is ``sim.extensions["guests"]``; a simulator reset frees every binding and keeps the guests,
-because they are processes that outlive any test's resources.
+The pool is ``sim.extensions["guests"]``; a simulator reset empties it, so that a guest registered for one test
+is never bound in the next (register guests after the reset that starts a test).
 """
 
 from __future__ import annotations
@@ -42,9 +42,8 @@ class GuestPool:
         self.guests = {entry["name"]: entry for entry in (data or {}).get("guests", [])}
 
     def reset(self):
-        for entry in self.guests.values():
-            entry["bound_to"] = None
-            entry["vm"] = None
+        """A reset forgets the pool too: a guest registered by one test is never handed to the next."""
+        self.guests = {}
 
     # -- registration -----------------------------------------------------------------------------
     def register(self, spec):

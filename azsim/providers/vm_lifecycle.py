@@ -24,6 +24,10 @@ def vm_id(req):
 def get_or_404(req):
     vm = req.sim.store.get(vm_id(req))
     if vm is None:
+        # ARM checks the group first: a VM in a missing group is 404 ResourceGroupNotFound
+        from .resources import get_group_or_raise
+
+        get_group_or_raise(req.sim, req.subscription, req.params["resourceGroupName"])
         raise not_found(VM_TYPE, req.params["vmName"], req.params["resourceGroupName"])
     return vm
 

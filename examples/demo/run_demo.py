@@ -84,7 +84,7 @@ def summary(manifest):
             lines.append(f"    managed image   {image['id']}")
         if version:
             lines.append(f"    gallery version {version['id']} (regions {', '.join(version['regions'])})")
-        order = ["resolve", "create", "customize", "deprovision", "capture", "cleanup"]
+        order = ["resolve", "plan", "create", "customize", "deprovision", "capture", "cleanup"]
         phases = sorted(build["phases"].items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else 99)
         lines.append("    phases (s): " + ", ".join(f"{k} {v}" for k, v in phases))
     return "\n".join(lines)
@@ -144,7 +144,7 @@ def main(argv=None):
         sim.start()
         say(f"simulator at {sim.url}; starting guest {guest}, registered in its guest pool")
         subprocess.run([python, "-m", "localguest", "up", guest, "--sim-url", sim.url, "--ca", sim.ca], cwd=ROOT,
-                       env=env, check=True)
+                       env=dict(env, AZSIM_ADMIN_TOKEN=sim.admin_token), check=True)
         create_output_group(sim)
         say(f"created the output resource group {OUTPUT_RG}")
         run_env = dict(env, **sim.env)
@@ -155,6 +155,8 @@ def main(argv=None):
             "ANSIBLE_LOCALHOST_WARNING": "False",
             "ANSIBLE_INVENTORY_UNPARSED_WARNING": "False",
             "PATH": bindir + os.pathsep + env.get("PATH", ""),
+            # the example's customize_tasks path is relative to the definition directory, the working directory
+            "PWD": ROOT,
         })
         inventory = os.path.join(workdir, "inventory.ini")
         with open(inventory, "w", encoding="utf-8") as handle:

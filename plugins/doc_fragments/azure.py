@@ -48,6 +48,12 @@ options:
       - The Azure subscription to work in.
       - If not set, E(AZURE_SUBSCRIPTION_ID) is used, then the profile's C(subscription_id), then
         (for V(cli)) the default subscription of the Azure CLI.
+      - A GUID (C(00000000-0000-0000-0000-000000000000)); any other value fails before any request.
+      - "Resources given by resource id are acted on in the subscription the id names, with the same credential,
+        as C(az) does: an id under another subscription is not redirected to this one. Resources given by name
+        (and resource group) are in this subscription. A subscription segment that is not a GUID fails before
+        any request."
+      - "An unknown subscription, or one these credentials cannot use, fails with ARM's C(SubscriptionNotFound)."
     type: str
   client_id:
     description:

@@ -38,7 +38,7 @@ options:
     choices: [goldenimage.azure.azure_images]
   subscriptions:
     description:
-      - Subscription ids whose VMs to list.
+      - Subscription ids (GUIDs) whose VMs to list; one that is not a GUID fails before any request.
       - If not set, the subscription of the credentials is used (O(subscription_id), E(AZURE_SUBSCRIPTION_ID),
         the profile's or the Azure CLI's default).
     type: list
@@ -154,6 +154,9 @@ notes:
   - A source whose newest version cannot be read (deleted gallery definition, retired SKU) gives its VMs
     C(image_status=unknown) and a warning; the rest of the inventory is built.
   - Managed images and specialized disks carry no versions; their VMs get C(image_status=unversioned).
+  - Every value read from Azure (tags, names, ids, image details, host names) is marked unsafe,
+    so template text in a tag stays literal in plays and in O(compose), O(groups) and
+    O(keyed_groups); those expressions themselves are still templates.
 seealso:
   - plugin: goldenimage.azure.marketplace_image
     plugin_type: lookup
@@ -197,11 +200,13 @@ import re
 
 from ansible.errors import AnsibleError, AnsibleParserError
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
+from ansible.utils.unsafe_proxy import wrap_var
 from ansible.utils.vars import combine_vars
 
 from ansible_collections.goldenimage.azure.plugins.module_utils._azure_client import AzureError
 from ansible_collections.goldenimage.azure.plugins.module_utils._image_sources import MAX_CONCURRENCY
 from ansible_collections.goldenimage.azure.plugins.module_utils._inventory_vms import collect
+from ansible_collections.goldenimage.azure.plugins.module_utils._resource_id import check_subscription
 from ansible_collections.goldenimage.azure.plugins.plugin_utils._azure_plugin import azure_errors, session_from_plugin
 
 # options that change what is read from Azure: part of the cache key
@@ -248,6 +253,11 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
     def _subscriptions(self, session):
         wanted = [str(item).strip() for item in self.get_option("subscriptions") or [] if str(item).strip()]
         if wanted:
+            for item in wanted:  # before any request
+                try:
+                    check_subscription(item, "subscriptions")
+                except AzureError as err:
+                    raise AnsibleParserError("%s: %s" % (self.NAME, err.message)) from None
             return list(dict.fromkeys(wanted))
         try:
             return [session.subscription_id]
@@ -348,7 +358,12 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         preference = self.get_option("ansible_host_preference")
         taken = set()
         for record in hosts:
-            hostname = self._hostname(record, taken)
+            # Everything read from Azure (names, ids, tags, image details) is data, never a template: whoever may
+            # tag a VM must not run code on the controller (ansible-core 2.17 and 2.18 template plain strings a
+            # play reads; 2.19 trusts no inventory string anyway). Unsafe values stay unsafe through compose,
+            # groups and keyed_groups. The cache keeps plain JSON; this runs on cache hits too.
+            record = wrap_var(record)
+            hostname = wrap_var(self._hostname(record, taken))
             taken.add(hostname)
             self.inventory.add_host(hostname)
             for name, value in record.items():
@@ -361,7 +376,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 groups = ["image_%s" % record["image_status"]]
                 if record.get("image_group"):
                     groups.append(safe_group_name("image", record["image_group"]))
-                for group in groups:
+                for group in groups:  # safe_group_name leaves only [a-z0-9_]: no template can survive in it
                     self.inventory.add_group(group)
                     self.inventory.add_child(group, hostname)
             variables = self.inventory.get_host(hostname).get_vars()

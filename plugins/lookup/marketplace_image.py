@@ -13,6 +13,15 @@ description:
   - Resolves each term, a Marketplace URN C(Publisher:Offer:Sku:Version), to one concrete version and returns its
     details, the same dict as P(goldenimage.azure.image_facts#module) returns in RV(goldenimage.azure.image_facts#module:images).
   - C(latest) and prefixes such as C(22.04.*) pick the numerically highest version (C(8.10.x) above C(8.9.x)).
+  - C(latest) and prefixes skip a newer version that is C(Deprecated) (Azure creates no VM from it) and pick the
+    newest deployable one; when that happens a warning names the skipped versions (and the result's
+    C(skipped_deprecated) lists them). Ask for the exact version to read a deprecated one.
+  - A dict term whose C(version) YAML turned into a number (an unquoted V(8.10) is the number 8.1) fails, naming every
+    version it could have meant (those starting C(8.1) or C(8.10)); an exact version given as text that does not
+    exist but reads like such a number gets the same candidates in its message. Quote versions.
+  - A dict term with C(urn) together with C(publisher), C(offer), C(sku) or C(version) is an error.
+  - Resource id terms are read in the subscription they name, with the same credential; a subscription in an id that
+    is not a GUID fails before any request.
   - Terms may also be dicts with C(publisher), C(offer), C(sku), C(version), or managed image and gallery image
     resource ids, as O(goldenimage.azure.image_facts#module:images) accepts.
   - Works in C(group_vars), C(host_vars), inventories, templates and task arguments. Results are cached for the
@@ -53,6 +62,8 @@ options:
 notes:
   - Each C(latest) or prefix term costs two ARM GET requests (versions list and version), an exact version one.
   - A bad publisher, offer, SKU, version or location fails with a message naming it and the closest existing names.
+  - Results are marked unsafe (text from Azure such as tags and plan names is never templated), also with
+    C(allow_unsafe=True).
 seealso:
   - module: goldenimage.azure.image_facts
 extends_documentation_fragment:
@@ -104,6 +115,7 @@ import tempfile
 
 from ansible.errors import AnsibleError
 from ansible.plugins.lookup import LookupBase
+from ansible.utils.unsafe_proxy import wrap_var
 
 from ansible_collections.goldenimage.azure.plugins.module_utils._image_sources import MAX_CONCURRENCY, Resolver
 from ansible_collections.goldenimage.azure.plugins.plugin_utils._azure_plugin import azure_errors, session_from_plugin
@@ -204,6 +216,7 @@ class LookupModule(LookupBase):
                     results[index] = details
                     if use_cache:
                         _cache_put(keys[index], details)
+        # Azure's text (tags, plan names, descriptions) is data, never a template, even with allow_unsafe=True.
         if field:
-            return [_pick(details, field) for details in results]
-        return results
+            return wrap_var([_pick(details, field) for details in results])
+        return wrap_var(results)

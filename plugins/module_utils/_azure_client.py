@@ -13,6 +13,7 @@ costs azure-identity plus azure-core, not the 0.2-0.4 s of an ``azure.mgmt.*`` c
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import threading
 from urllib.parse import quote
@@ -34,6 +35,7 @@ from ansible_collections.goldenimage.azure.plugins.module_utils._azure_waits imp
     retry_action,
     wait_for,
 )
+from ansible_collections.goldenimage.azure.plugins.module_utils._resource_id import check_subscription
 
 __all__ = ["AZURE_AUTH_SPEC", "AzureError", "AzureSession", "azure_call", "wait_for", "retry_action", "to_snake"]
 
@@ -68,20 +70,41 @@ def _snake(value):
     return value
 
 
+def _subscription_origin(options, environ, settings):
+    """Where the configured subscription id came from, for error messages."""
+    if (options or {}).get("subscription_id") not in (None, ""):
+        return "subscription_id"
+    if environ.get("AZURE_SUBSCRIPTION_ID"):
+        return "subscription_id (from AZURE_SUBSCRIPTION_ID)"
+    if settings.source == "credential_file":
+        return "subscription_id (from the credentials profile)"
+    return "subscription_id (from az's default subscription)"
+
+
 class AzureSession:
     """Credentials, endpoints and lazily built, cached clients for one subscription.
 
     ``options`` are AZURE_AUTH_SPEC keys (None = not set); ``environ`` supplies the environment
-    fallbacks. Construction makes no network call; bad configuration raises AzureError.
+    fallbacks. Construction makes no network call; bad configuration (a ``subscription_id`` that is
+    not a GUID included) raises AzureError.
+
+    ``for_subscription(sub)`` is the session of another subscription: the same settings, cloud,
+    credential (one token cache) and REST pipeline, its own SDK clients. Resource ids are acted on in
+    the subscription they name (see ``_resource_id``).
     """
 
     def __init__(self, options, environ=None):
         self._environ = os.environ if environ is None else environ
         self.settings = resolve_auth(options, self._environ)
+        if self.settings.subscription_id:
+            check_subscription(self.settings.subscription_id,
+                               _subscription_origin(options, self._environ, self.settings))
         self._cloud = None
         self._clients = {}
         self._arm_pipeline = None
         self._lock = threading.Lock()
+        self._root = self
+        self._children = {}
 
     # -- where and who ---------------------------------------------------------------------------
     @property
@@ -92,15 +115,42 @@ class AzureSession:
                                      else ""), code="InvalidConfiguration")
         return self.settings.subscription_id
 
+    def for_subscription(self, subscription_id, parameter="subscription_id"):
+        """The session acting in ``subscription_id`` with this credential (``self`` when it is the configured one).
+
+        A value that is not a GUID raises AzureError naming ``parameter`` (no request is made). Sessions are
+        cached per subscription and share the credential, its token cache, the cloud and the REST pipeline.
+        """
+        wanted = check_subscription(subscription_id, parameter)
+        root = self._root
+        current = root.settings.subscription_id
+        if current and current.lower() == wanted.lower():
+            return root
+        with root._lock:
+            child = root._children.get(wanted.lower())
+            if child is None:
+                child = object.__new__(AzureSession)
+                child._environ = root._environ
+                child.settings = dataclasses.replace(root.settings, subscription_id=wanted)
+                child._cloud = None
+                child._clients = {}
+                child._arm_pipeline = None
+                child._lock = threading.Lock()
+                child._root = root
+                child._children = root._children
+                root._children[wanted.lower()] = child
+            return child
+
     @property
     def auth_source(self):
         return self.settings.source
 
     @property
     def cloud(self):
-        if self._cloud is None:
-            self._cloud = resolve_cloud(self.settings)
-        return self._cloud
+        root = self._root
+        if root._cloud is None:
+            root._cloud = resolve_cloud(root.settings)
+        return root._cloud
 
     @property
     def arm_endpoint(self):
@@ -156,10 +206,11 @@ class AzureSession:
 
     # -- light ARM REST path for hot reads ---------------------------------------------------------
     def _pipeline(self):
-        with self._lock:
-            if self._arm_pipeline is None:
-                self._arm_pipeline = self._new_pipeline()
-            return self._arm_pipeline
+        root = self._root  # one pipeline per credential: paths carry the subscription
+        with root._lock:
+            if root._arm_pipeline is None:
+                root._arm_pipeline = root._new_pipeline()
+            return root._arm_pipeline
 
     def _new_pipeline(self):
         try:

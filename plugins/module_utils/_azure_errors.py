@@ -103,6 +103,9 @@ def from_sdk(exc, operation=None):
         if code is None and isinstance(exc, core_errors.ResourceNotFoundError):
             code = "ResourceNotFound"
         response = getattr(exc, "response", None)
+        if code == "SubscriptionNotFound":
+            message = ("%s The subscription does not exist or these credentials cannot use it (SubscriptionNotFound): "
+                       "check subscription_id, or the subscription in the resource id." % message.rstrip())
         return AzureError(message, status_code=exc.status_code, code=code or type(exc).__name__,
                           operation=operation, retry_after=_retry_after(response) if response is not None else None)
     if isinstance(exc, core_errors.AzureError):
@@ -111,8 +114,12 @@ def from_sdk(exc, operation=None):
     return exc
 
 
+# 404s that say the scope is wrong, not that the resource is absent: never "missing", always an error.
+NOT_MISSING_CODES = ("SubscriptionNotFound",)
+
+
 def is_missing(err):
-    return isinstance(err, AzureError) and err.status_code == 404
+    return isinstance(err, AzureError) and err.status_code == 404 and err.code not in NOT_MISSING_CODES
 
 
 def azure_call(operation, func, *args, missing_ok=False, **kwargs):

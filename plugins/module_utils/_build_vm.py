@@ -3,7 +3,8 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The temporary build environment of one golden-image build (private; no API stability owed).
 
-One resource group per build, tagged ``goldenimage-build-id`` and ``goldenimage-temporary: "true"``,
+One resource group per build, tagged ``goldenimage-build-id``, ``goldenimage-run-id`` (a random id per run,
+so that a reused build id never lets one run delete another's resources) and ``goldenimage-temporary: "true"``,
 holding a VNet/subnet, an NSG that admits only SSH (22) or WinRM over HTTPS (5986) from the given
 sources, a Standard static public IP, a NIC and the VM. Functions take SDK clients and plain values
 and raise ``AzureError``; they never see an ``AnsibleModule``.
@@ -15,6 +16,8 @@ race, packer-plugin-azure#31).
 
 from __future__ import annotations
 
+import base64
+import json
 import re
 import time
 
@@ -26,10 +29,53 @@ from ansible_collections.goldenimage.azure.plugins.module_utils._azure_client im
 
 TAG_BUILD_ID = "goldenimage-build-id"
 TAG_TEMPORARY = "goldenimage-temporary"
+TAG_RUN_ID = "goldenimage-run-id"
+
+# Letters, digits, '-', '_' and '.', starting with a letter or digit and not ending with '.': no path parts
+# ('.', '..', '/'), since the build id names the resource group and the controller's per-build directory.
+BUILD_ID = re.compile(r"^[A-Za-z0-9](?:[-A-Za-z0-9._]{0,58}[-A-Za-z0-9_])?$")
+RUN_ID = re.compile(r"^[A-Za-z0-9][-A-Za-z0-9_]{0,63}$")
+# Sources that admit anyone; refused unless the caller opts in (allow_any_source).
+ANY_SOURCES = ("*", "any", "internet", "0.0.0.0/0", "::/0", "0.0.0.0")
 
 PORTS = {"linux": 22, "windows": 5986}
 URN = re.compile(r"^(?P<publisher>[^:]+):(?P<offer>[^:]+):(?P<sku>[^:]+):(?P<version>[^:]+)$")
 GONE_CODES = ("ResourceGroupNotFound", "ResourceNotFound", "NotFound")
+
+
+# -- validation ---------------------------------------------------------------------------------
+def check_build_id(build_id, required=True):
+    """Refuse a build id that is missing or not a safe name (it becomes a resource group name and a directory)."""
+    if not build_id:
+        if required:
+            raise AzureError("build_id is required: it identifies what the build created (tag "
+                             f"{TAG_BUILD_ID}).", operation="check build_id")
+        return
+    if not BUILD_ID.match(str(build_id)) or ".." in str(build_id):
+        raise AzureError(f"build_id '{build_id}' is not allowed: use 1-60 letters, digits, '-', '_' or '.', "
+                         "starting with a letter or digit, not ending with '.', without '..' or '/'.",
+                         operation="check build_id")
+
+
+def check_run_id(run_id):
+    if run_id and not RUN_ID.match(str(run_id)):
+        raise AzureError(f"run_id '{run_id}' is not allowed: use 1-64 letters, digits, '-' or '_'.",
+                         operation="check run_id")
+
+
+def check_sources(sources, allow_any=False):
+    """The NSG sources: at least one, and none that admits any address unless allow_any is set."""
+    sources = [str(item).strip() for item in (sources or []) if str(item).strip()]
+    if not sources:
+        raise AzureError("allowed_sources is empty: give the controller's public address (for example "
+                         "203.0.113.7/32); the builder role discovers it. '*' needs allow_any_source=true.",
+                         operation="check allowed_sources")
+    wide = [item for item in sources if item.lower() in ANY_SOURCES]
+    if wide and not allow_any:
+        raise AzureError(f"allowed_sources {wide} admits any address to the build VM; give the controller's "
+                         "address, or set allow_any_source=true to open it on purpose.",
+                         operation="check allowed_sources")
+    return sources
 
 
 # -- naming -------------------------------------------------------------------------------------
@@ -96,16 +142,37 @@ def image_label(reference):
     return ":".join(reference[key] for key in ("publisher", "offer", "sku", "version"))
 
 
+# -- pinned SSH host key -------------------------------------------------------------------------------
+def host_key_custom_data(host_key):
+    """Base64 ``#cloud-config`` that installs a controller-generated ed25519 host key (cloud-init ``ssh_keys``).
+
+    ``host_key`` is ``{"private_key": <OpenSSH private key>, "public_key": <ssh-ed25519 ...>}``. cloud-init writes
+    them to /etc/ssh/ssh_host_ed25519_key{,.pub} before sshd starts, so the controller can connect with
+    StrictHostKeyChecking=yes against a known_hosts line it wrote itself.
+    """
+    private = str(host_key.get("private_key") or "").strip()
+    public = str(host_key.get("public_key") or "").strip()
+    if "PRIVATE KEY" not in private or not public.startswith("ssh-ed25519 "):
+        raise AzureError("ssh_host_key needs private_key (an OpenSSH ed25519 private key) and public_key "
+                         "('ssh-ed25519 ...').", operation="check ssh_host_key")
+    lines = ["#cloud-config", "ssh_deletekeys: true", "ssh_genkeytypes: []", "ssh_keys:", "  ed25519_private: |"]
+    lines += [f"    {line}" for line in private.splitlines()]
+    lines.append(f"  ed25519_public: {json.dumps(public)}")  # a JSON string is a YAML scalar, whatever the comment
+    return base64.b64encode(("\n".join(lines) + "\n").encode()).decode()
+
+
 # -- request bodies -----------------------------------------------------------------------------
-def _tags(base, build_id, extra=None):
+def _tags(base, build_id, extra=None, run_id=None):
     tags = dict(extra or {})
     tags.update(base or {})
     tags[TAG_BUILD_ID] = build_id
+    if run_id:
+        tags[TAG_RUN_ID] = run_id
     return tags
 
 
-def group_body(location, build_id, tags=None):
-    body_tags = _tags(tags, build_id)
+def group_body(location, build_id, tags=None, run_id=None):
+    body_tags = _tags(tags, build_id, run_id=run_id)
     body_tags[TAG_TEMPORARY] = "true"
     return {"location": location, "tags": body_tags}
 
@@ -132,7 +199,9 @@ def nsg_body(location, tags, os_type, sources):
         "priority": 100,
         "direction": "Inbound",
     }
-    sources = list(sources or ["*"])
+    sources = list(sources)
+    if not sources:
+        raise AzureError("no source address for the NSG rule.", operation="build NSG rule")
     if len(sources) == 1:
         rule["sourceAddressPrefix"] = sources[0]
     else:
@@ -195,10 +264,20 @@ def vm_body(spec, tags, ids):
         os_profile["adminPassword"] = spec["admin_password"]
         windows = {"provisionVMAgent": True, "enableAutomaticUpdates": False}
         if spec.get("winrm_certificate_url"):
+            # The documented way to a WinRM HTTPS listener on Azure: the certificate as a Key Vault secret, installed
+            # into LocalMachine\My through osProfile.secrets and named by the listener.
             windows["winRM"] = {"listeners": [{"protocol": "Https", "certificateUrl": spec["winrm_certificate_url"]}]}
+            if spec.get("key_vault_id"):
+                os_profile["secrets"] = [{
+                    "sourceVault": {"id": spec["key_vault_id"]},
+                    "vaultCertificates": [{"certificateUrl": spec["winrm_certificate_url"], "certificateStore": "My"}],
+                }]
         os_profile["windowsConfiguration"] = windows
-    if spec.get("custom_data"):
-        os_profile["customData"] = spec["custom_data"]
+    custom_data = spec.get("custom_data")
+    if spec.get("ssh_host_key") and spec["os_type"] == "linux":
+        custom_data = host_key_custom_data(spec["ssh_host_key"])
+    if custom_data:
+        os_profile["customData"] = custom_data
     properties = {
         "hardwareProfile": {"vmSize": spec["vm_size"]},
         "storageProfile": {"imageReference": spec["image_reference"], "osDisk": os_disk},
@@ -213,7 +292,8 @@ def vm_body(spec, tags, ids):
             "uefiSettings": {"secureBootEnabled": bool(spec.get("secure_boot", True)),
                              "vTpmEnabled": bool(spec.get("vtpm", True))},
         }
-    body = {"location": spec["location"], "tags": tags, "properties": properties}
+    # The VM itself is marked temporary too: inventories exclude build VMs with goldenimage-temporary: "true".
+    body = {"location": spec["location"], "tags": dict(tags, **{TAG_TEMPORARY: "true"}), "properties": properties}
     if spec.get("plan"):
         body["plan"] = {key: spec["plan"][key] for key in ("name", "product", "publisher") if spec["plan"].get(key)}
     return body
@@ -289,6 +369,11 @@ def ensure_present(resources, network, compute, spec, wait_timeout=1800, check_m
                 f"resource group '{rg}' already exists and is not the temporary group of build "
                 f"'{spec['build_id']}' (tags {TAG_TEMPORARY}='true', {TAG_BUILD_ID}='{spec['build_id']}'); "
                 "choose another resource_group or build_id.", operation=f"create resource group '{rg}'")
+        if spec.get("run_id") and tags.get(TAG_RUN_ID) != spec["run_id"]:
+            raise AzureError(
+                f"resource group '{rg}' of build '{spec['build_id']}' was created by another run "
+                f"({TAG_RUN_ID}='{tags.get(TAG_RUN_ID)}', not '{spec['run_id']}'); delete it (state=absent) or "
+                "choose another build_id.", operation=f"create resource group '{rg}'")
         if group.get("properties", {}).get("provisioningState") == "Deleting":
             raise AzureError(f"resource group '{rg}' is being deleted; wait for it to go or use another build_id.",
                              operation=f"create resource group '{rg}'")
@@ -309,11 +394,11 @@ def ensure_present(resources, network, compute, spec, wait_timeout=1800, check_m
     if check_mode:
         return True, _facts(spec, ids, None, None)
 
-    tags = _tags(spec.get("tags"), spec["build_id"])
+    tags = _tags(spec.get("tags"), spec["build_id"], run_id=spec.get("run_id"))
     changed = False
     if group is None:
         azure_call(f"create resource group '{rg}'", resources.resource_groups.create_or_update, rg,
-                   group_body(spec["location"], spec["build_id"], spec.get("tags")))
+                   group_body(spec["location"], spec["build_id"], spec.get("tags"), spec.get("run_id")))
         changed = True
 
     # VNet, NSG and public IP do not depend on each other: start all three, then wait.
@@ -375,9 +460,15 @@ def _gone(err):
     return getattr(err, "status_code", None) == 404 or getattr(err, "code", None) in GONE_CODES
 
 
-def delete_group(resources, resource_group, build_id=None, wait=True, wait_timeout=1800, check_mode=False):
-    """Delete a temporary build group. Returns (changed, facts); an absent group is success."""
+def delete_group(resources, resource_group, build_id, wait=True, wait_timeout=1800, check_mode=False, run_id=None):
+    """Delete a temporary build group. Returns (changed, facts); an absent group is success.
+
+    The group must carry both tags - ``goldenimage-temporary=true`` and ``goldenimage-build-id=<build_id>`` -
+    and, when ``run_id`` is given, ``goldenimage-run-id=<run_id>``: a tag anyone can write does not suffice.
+    """
     operation = f"delete resource group '{resource_group}'"
+    check_build_id(build_id)
+    check_run_id(run_id)
     group = get_group(resources, resource_group)
     if group is None:
         return False, {"resource_group": resource_group, "deleted": False, "already_absent": True}
@@ -385,9 +476,12 @@ def delete_group(resources, resource_group, build_id=None, wait=True, wait_timeo
     if not _is_temporary(group):
         raise AzureError(f"refusing to delete resource group '{resource_group}': it lacks the tag "
                          f"{TAG_TEMPORARY}='true', so it was not created by a build.", operation=operation)
-    if build_id and tags.get(TAG_BUILD_ID) != build_id:
-        raise AzureError(f"refusing to delete resource group '{resource_group}': it belongs to build "
+    if tags.get(TAG_BUILD_ID) != build_id:
+        raise AzureError(f"refusing to delete resource group '{resource_group}': its tag {TAG_BUILD_ID} is "
                          f"'{tags.get(TAG_BUILD_ID)}', not '{build_id}'.", operation=operation)
+    if run_id and tags.get(TAG_RUN_ID) != run_id:
+        raise AzureError(f"refusing to delete resource group '{resource_group}': it was created by another run "
+                         f"({TAG_RUN_ID}='{tags.get(TAG_RUN_ID)}', not '{run_id}').", operation=operation)
     if check_mode:
         return True, {"resource_group": resource_group, "deleted": True, "already_absent": False}
     try:
@@ -436,18 +530,25 @@ def delete_vm(compute, resource_group, vm_name, wait_timeout=1800, check_mode=Fa
 
 
 # -- outputs (rollback of a failed build) ---------------------------------------------------------
-def _has_build_tag(body, build_id):
-    return (body.get("tags") or {}).get(TAG_BUILD_ID) == build_id
+def _has_build_tag(body, build_id, run_id):
+    tags = body.get("tags") or {}
+    return tags.get(TAG_BUILD_ID) == build_id and tags.get(TAG_RUN_ID) == run_id
 
 
-def delete_outputs(compute, build_id, managed_image=None, gallery=None, wait_timeout=1800, check_mode=False):
-    """Delete the managed images and gallery image versions tagged with this build id (rollback of a failed build).
+def delete_outputs(compute, build_id, managed_image=None, gallery=None, wait_timeout=1800, check_mode=False,
+                   run_id=None):
+    """Delete the managed images and gallery image versions this run created (rollback of a failed build).
 
-    Only resources whose ``goldenimage-build-id`` tag equals ``build_id`` are touched; galleries and image
-    definitions are kept. Returns (changed, facts).
+    Only resources whose ``goldenimage-build-id`` tag equals ``build_id`` AND whose ``goldenimage-run-id`` tag
+    equals ``run_id`` are touched (a build id may be reused by a later run, whose failure must not delete the
+    earlier run's image); galleries and image definitions are kept. Returns (changed, facts).
     """
-    if not build_id:
-        raise AzureError("build_id is required to delete a build's outputs.", operation="delete build outputs")
+    check_build_id(build_id)
+    if not run_id:
+        raise AzureError("run_id is required to delete a build's outputs: only what this run created (tag "
+                         f"{TAG_RUN_ID}) is deleted, never every output of a reusable build_id.",
+                         operation="delete build outputs")
+    check_run_id(run_id)
     timeout_at = time.monotonic() + wait_timeout
     doomed = []
     if managed_image and managed_image.get("resource_group"):
@@ -455,7 +556,7 @@ def delete_outputs(compute, build_id, managed_image=None, gallery=None, wait_tim
         images = azure_call(f"list managed images in '{rg}'", lambda: list(compute.images.list_by_resource_group(rg)),
                             missing_ok=True) or []
         for image in (_wire(item) for item in images):
-            if _has_build_tag(image, build_id):
+            if _has_build_tag(image, build_id, run_id):
                 doomed.append(("image", rg, image["name"], image["id"]))
     if gallery and gallery.get("resource_group") and gallery.get("name") and gallery.get("image"):
         rg, gname, dname = gallery["resource_group"], gallery["name"], gallery["image"]
@@ -463,7 +564,7 @@ def delete_outputs(compute, build_id, managed_image=None, gallery=None, wait_tim
                               lambda: list(compute.gallery_image_versions.list_by_gallery_image(rg, gname, dname)),
                               missing_ok=True) or []
         for version in (_wire(item) for item in versions):
-            if _has_build_tag(version, build_id):
+            if _has_build_tag(version, build_id, run_id):
                 doomed.append(("version", (rg, gname, dname), version["name"], version["id"]))
     deleted = [item[3] for item in doomed]
     if check_mode or not doomed:

@@ -17,6 +17,7 @@ import re
 import time
 
 from ansible_collections.goldenimage.azure.plugins.module_utils import _gallery as gallery_utils
+from ansible_collections.goldenimage.azure.plugins.module_utils import _resource_id
 from ansible_collections.goldenimage.azure.plugins.module_utils import _vmstate as vmstate
 from ansible_collections.goldenimage.azure.plugins.module_utils._azure_client import (
     AzureError,
@@ -55,9 +56,10 @@ def parse_source(source, subscription_id):
             return parse_source(source["id"], subscription_id)
         if not source.get("name") or not source.get("resource_group"):
             raise AzureError("source: give an id, or name and resource_group (with type)")
-        rid = "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Compute/%s/%s" % (
-            subscription_id, source["resource_group"], TYPE_PATHS[kind], source["name"])
-        return {"type": kind, "id": rid, "resource_group": source["resource_group"], "name": source["name"]}
+        rid = _resource_id.format_id(subscription_id, source["resource_group"], "Microsoft.Compute/" + TYPE_PATHS[kind],
+                                     source["name"])
+        return {"type": kind, "id": rid, "subscription": subscription_id, "resource_group": source["resource_group"],
+                "name": source["name"]}
     text = (source or "").strip()
     if text.lower().startswith("https://"):
         if not text.lower().split("?")[0].endswith(".vhd"):
@@ -68,7 +70,9 @@ def parse_source(source, subscription_id):
     if kind is None:
         raise AzureError("source: '%s' is a %s; use a VM, managed image, managed disk, snapshot or a VHD URI"
                          % (text, parsed["type"]))
-    return {"type": kind, "id": text, "resource_group": parsed["resource_group"], "name": parsed["name"]}
+    # read in the subscription the id names (same credential)
+    return {"type": kind, "id": text, "subscription": parsed["subscription"], "resource_group": parsed["resource_group"],
+            "name": parsed["name"]}
 
 
 def urn_from_image_reference(ref):
@@ -88,8 +92,8 @@ def _get(compute, kind, resource_group, name):
     ops = {"vm": compute.virtual_machines, "image": compute.images, "disk": compute.disks,
            "snapshot": compute.snapshots}[kind]
     kwargs = {"expand": "instanceView"} if kind == "vm" else {}
-    return vmstate.wire(azure_call("get source %s '%s'" % (gallery_utils._source_noun(kind), name), ops.get,
-                                   resource_group, name, missing_ok=True, **kwargs))
+    return vmstate.wire(vmstate.get_or_none("get source %s '%s'" % (gallery_utils._source_noun(kind), name), ops.get,
+                                            resource_group, name, **kwargs))
 
 
 def read_source(compute, source, overrides):
@@ -102,7 +106,15 @@ def read_source(compute, source, overrides):
         facts["hyper_v_generation"] = "V1"
         facts["storage_account_id"] = overrides.get("storage_account_id")
     else:
-        body = _get(compute, source["type"], source["resource_group"], source["name"])
+        try:
+            body = _get(compute, source["type"], source["resource_group"], source["name"])
+        except AzureError as err:
+            if err.code != "ResourceGroupNotFound":
+                raise
+            # the build group is usually deleted after capture: still "no source", but said truthfully
+            raise AzureError("source: resource group '%s' of %s '%s' does not exist (ResourceGroupNotFound)"
+                             % (source["resource_group"], gallery_utils._source_noun(source["type"]), source["name"]),
+                             status_code=404, code="SourceNotFound") from None
         if body is None:
             raise AzureError("source: %s '%s' was not found in resource group '%s'"
                              % (gallery_utils._source_noun(source["type"]), source["name"], source["resource_group"]),
@@ -151,6 +163,42 @@ def read_source(compute, source, overrides):
         raise AzureError("os_type: the OS type of source %s is not recorded; set os_type (Linux or Windows)"
                          % (facts["id"] or facts["uri"]))
     return facts
+
+
+# A SAS token (query string of a blob URL, with its signature sig=) grants access to the blob: it never goes into
+# results or messages. Every URL whose query holds sig= loses its whole query string.
+SAS_URL = re.compile(r"(https?://[^\s?#'\"]+)\?([^\s#'\"]*)")
+
+
+def scrub_sas(value):
+    """``value`` (str, list, dict, nested) with the query string of every URL carrying ``sig=`` removed."""
+    if isinstance(value, str):
+        return SAS_URL.sub(lambda m: m.group(1) if "sig=" in m.group(2).lower() else m.group(0), value)
+    if isinstance(value, dict):
+        return {key: scrub_sas(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [scrub_sas(item) for item in value]
+    return value
+
+
+def sas_queries(value):
+    """The SAS query strings (and their sig values) found in ``value``, to register as no_log values."""
+    found = set()
+    if isinstance(value, str):
+        for match in SAS_URL.finditer(value):
+            query = match.group(2)
+            if "sig=" in query.lower():
+                found.add(query)
+                for part in query.split("&"):
+                    if part.lower().startswith("sig=") and len(part) > 4:
+                        found.add(part[4:])
+    elif isinstance(value, dict):
+        for item in value.values():
+            found |= sas_queries(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            found |= sas_queries(item)
+    return found
 
 
 def source_summary(facts):
@@ -311,12 +359,100 @@ def _snake(body):
     return to_snake(body) if body is not None else None
 
 
+# -- names and regions, checked before any request ------------------------------------------------------
+# Azure's rules (Learn, "Naming rules and restrictions for Azure resources"; the error texts CRP and GalleryRP
+# give): a managed image 1-80 alphanumerics, underscores, periods and hyphens, starting alphanumeric, ending
+# alphanumeric or underscore; a gallery 1-80 alphanumerics, underscores and periods, not starting or ending
+# with a period; a gallery image definition the same plus hyphens, not starting or ending with a period or
+# hyphen; a version MAJOR.MINOR.PATCH of 32-bit integers; a resource group 1-90 letters, digits,
+# underscores, hyphens, periods and parentheses, not ending with a period.
+NAME_RULES = {
+    "managed_image.name": (re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9_.-]{0,78}[A-Za-z0-9_])?$"),
+                           "1-80 letters, digits, underscores, periods and hyphens, starting with a letter or digit "
+                           "and ending with a letter, digit or underscore"),
+    "gallery.name": (re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9_.]{0,78}[A-Za-z0-9_])?$"),
+                     "1-80 letters, digits, underscores and periods, starting with a letter or digit and not ending "
+                     "with a period (no hyphens)"),
+    "gallery.image": (re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9_.-]{0,78}[A-Za-z0-9_])?$"),
+                      "1-80 letters, digits, underscores, periods and hyphens, starting with a letter or digit and "
+                      "not ending with a period or hyphen"),
+}
+RESOURCE_GROUP_RULE = (re.compile(r"^[-\w.()]{0,89}[-\w()]$"),
+                       "1-90 letters, digits, underscores, hyphens, periods and parentheses, not ending with a period")
+
+
+def _check_name(parameter, value, rule):
+    pattern, text = rule
+    if value is not None and not pattern.match(str(value)):
+        raise AzureError("%s: '%s' is not a valid name: Azure allows %s. Nothing was changed." % (parameter, value, text),
+                         code="InvalidName")
+
+
+def check_names(params):
+    """Refuse names Azure would refuse, before any request (so check mode predicts the real run)."""
+    image_opts = params.get("managed_image") or {}
+    gallery_opts = params.get("gallery") or {}
+    if image_opts:
+        _check_name("managed_image.name", image_opts.get("name"), NAME_RULES["managed_image.name"])
+        _check_name("managed_image.resource_group", image_opts.get("resource_group"), RESOURCE_GROUP_RULE)
+    if gallery_opts:
+        _check_name("gallery.name", gallery_opts.get("name"), NAME_RULES["gallery.name"])
+        _check_name("gallery.image", gallery_opts.get("image"), NAME_RULES["gallery.image"])
+        _check_name("gallery.resource_group", gallery_opts.get("resource_group"), RESOURCE_GROUP_RULE)
+        version = str(gallery_opts.get("version") or "auto")
+        if version != "auto":
+            gallery_utils.validate_version_name(version)
+
+
+def check_regions(params, list_locations):
+    """Every region the task names (gallery target regions, gallery and image locations) must exist; a typo gets
+    the closest region names. One locations list, only when a region is given."""
+    from ansible_collections.goldenimage.azure.plugins.module_utils._marketplace import suggestion
+
+    gallery_opts = params.get("gallery") or {}
+    given = [("gallery.target_regions", region.get("name")) for region in gallery_opts.get("target_regions") or []]
+    given += [("gallery.location", gallery_opts.get("location")),
+              ("managed_image.location", (params.get("managed_image") or {}).get("location"))]
+    given = [(parameter, name) for parameter, name in given if name]
+    if not given:
+        return
+    known = {}
+    for item in list_locations() or []:
+        for key in ("name", "displayName"):
+            if item.get(key):
+                known.setdefault(normalize_region(item[key]), item.get("name") or item[key])
+    if not known:
+        return
+    for parameter, name in given:
+        if normalize_region(name) not in known:
+            raise AzureError("%s: '%s' is not a region of this subscription. %s Nothing was changed."
+                             % (parameter, name, suggestion("regions", normalize_region(name),
+                                                            sorted(set(known.values())))),
+                             code="LocationNotAvailable")
+
+
 # -- orchestration -------------------------------------------------------------------------------
-def capture(compute, subscription_id, params, check_mode=False):  # noqa: C901  # one linear plan, read top-down
-    """The whole image_capture task; returns the module result."""
+def capture(compute, subscription_id, params, check_mode=False, compute_for=None,  # noqa: C901  # one linear plan
+            list_locations=None):
+    """The whole image_capture task; returns the module result.
+
+    ``compute`` acts in ``subscription_id`` (the targets, named by resource group and name);
+    ``compute_for(subscription)`` gives the client of a source id's own subscription (same credential).
+    ``list_locations()`` -> the subscription's regions (``name``, ``displayName``), read only to check
+    the regions given. Names and versions are checked before any request.
+    """
     deadline = time.monotonic() + params["wait_timeout"]
     timings = {}
+    check_names(params)
     source = parse_source(params["source"], subscription_id)
+    if params.get("storage_account_id"):
+        _resource_id.parse(params["storage_account_id"], "Microsoft.Storage/storageAccounts",
+                           parameter="storage_account_id")
+    if list_locations is not None:
+        check_regions(params, list_locations)
+    source_compute = compute
+    if source.get("subscription") and compute_for is not None:
+        source_compute = compute_for(source["subscription"])
     overrides = {key: params.get(key) for key in ("os_type", "os_state", "hyper_v_generation", "storage_account_id")}
     image_opts = params.get("managed_image")
     gallery_opts = params.get("gallery")
@@ -325,7 +461,7 @@ def capture(compute, subscription_id, params, check_mode=False):  # noqa: C901  
 
     started = time.monotonic()
     try:
-        facts = read_source(compute, source, overrides)
+        facts = read_source(source_compute, source, overrides)
     except AzureError as err:
         if err.code != "SourceNotFound":
             raise
@@ -355,8 +491,8 @@ def capture(compute, subscription_id, params, check_mode=False):  # noqa: C901  
             check_image_source(facts)
         image_rg = image_opts.get("resource_group")
         image_name = image_opts["name"]
-        existing = vmstate.wire(azure_call("get managed image '%s'" % image_name, compute.images.get, image_rg,
-                                           image_name, missing_ok=True))
+        existing = vmstate.wire(vmstate.get_or_none("get managed image '%s'" % image_name, compute.images.get,
+                                                    image_rg, image_name))
         image_location = image_opts.get("location") or facts["location"] or (existing or {}).get("location")
         if not image_location:
             raise AzureError("managed_image.location is required for a VHD source")

@@ -21,6 +21,8 @@ from ansible_collections.goldenimage.azure.plugins.module_utils._marketplace imp
     arm_get,
     arm_list,
     features_from_wire,
+    float_hint,
+    float_message,
 )
 from ansible_collections.goldenimage.azure.plugins.module_utils._versions import VersionSpec, sort_versions
 
@@ -201,8 +203,9 @@ def resolve_gallery_image(client, subscription_id, resource_group, gallery, name
         body = arm_get(client, versions_path + "/" + spec.text, GALLERY_API, operation, query=expand, missing_ok=True)
         if body is None:
             names = [item.get("name") for item in arm_list(client, versions_path, GALLERY_API, operation)]
-            raise AzureError("Gallery image %s/%s has no version '%s'. %s Newest: %s."
+            raise AzureError("Gallery image %s/%s has no version '%s'. %s%s Newest: %s."
                              % (gallery, name, spec.text, _suggestion("versions", spec.text, names),
+                                float_hint(spec.text, names),
                                 ", ".join(sort_versions(names, reverse=True)[:3]) or "none"),
                              status_code=404, code="ResourceNotFound", operation=operation)
     else:
@@ -249,6 +252,20 @@ def resolve_gallery_image(client, subscription_id, resource_group, gallery, name
     if location and _region_entry((body.get("properties") or {}).get("publishingProfile") or {}, location) is None:
         details["warnings"].append("Gallery image version %s is not replicated to %s." % (details["id"], location))
     return details
+
+
+def gallery_float_versions(client, subscription_id, resource_group, gallery, name, number):
+    """Raise the AzureError for a gallery version that YAML read as a number, naming the versions it could mean."""
+    base = _group_path(subscription_id, resource_group) + "/providers/Microsoft.Compute/galleries/%s" % gallery
+    operation = "resolve gallery image %s/%s/%s/%s" % (resource_group, gallery, name, number)
+    definition = arm_get(client, base + "/images/%s" % name, GALLERY_API, "get gallery image %s/%s" % (gallery, name),
+                         missing_ok=True)
+    if definition is None:
+        _gallery_not_found(client, subscription_id, resource_group, gallery, name, operation)
+    names = [item.get("name") for item in arm_list(client, base + "/images/%s/versions" % name, GALLERY_API, operation)
+             if item.get("name")]
+    raise AzureError(float_message(number, names, "gallery image %s/%s" % (gallery, name), "gallery_image.version"),
+                     code="VersionIsNumber")  # the message names the parameter
 
 
 def _gallery_not_found(client, sub, rg, gallery, name, operation):

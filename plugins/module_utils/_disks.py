@@ -160,8 +160,8 @@ def needs_deallocation(body, role):
 
 
 def _get_disk(compute, resource_group, name):
-    disk = vmstate.wire(azure_call("get disk '%s' in resource group '%s'" % (name, resource_group),
-                                   compute.disks.get, resource_group, name, missing_ok=True))
+    disk = vmstate.wire(vmstate.get_or_none("get disk '%s' in resource group '%s'" % (name, resource_group),
+                                            compute.disks.get, resource_group, name))
     if disk is None:
         raise AzureError("disk '%s' was not found in resource group '%s'" % (name, resource_group),
                          status_code=404, code="ResourceNotFound", operation="get disk '%s'" % name)

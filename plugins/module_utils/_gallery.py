@@ -115,8 +115,8 @@ def _source_noun(kind):
 
 
 def get_gallery(compute, resource_group, name):
-    return vmstate.wire(azure_call("get gallery '%s'" % name, compute.galleries.get, resource_group, name,
-                                   missing_ok=True))
+    # a missing resource group is an error (nothing here creates one), not a missing gallery
+    return vmstate.wire(vmstate.get_or_none("get gallery '%s'" % name, compute.galleries.get, resource_group, name))
 
 
 def get_definition(compute, resource_group, gallery, name):

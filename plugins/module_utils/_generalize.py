@@ -24,13 +24,16 @@ DEPROVISIONED_TAG = "goldenimage-deprovisioned"
 
 
 def resolve_vm(name=None, resource_group=None, vm_id=None):
-    """(resource_group, name) from either name + resource_group or a VM id."""
+    """(subscription or None, resource_group, name) from either name + resource_group or a VM id.
+
+    A VM id is acted on in its own subscription (None: the configured one); its subscription must be a GUID.
+    """
     if vm_id:
         parsed = vmstate.parse_resource_id(vm_id, "Microsoft.Compute/virtualMachines", parameter="id")
-        return parsed["resource_group"], parsed["name"]
+        return parsed["subscription"], parsed["resource_group"], parsed["name"]
     if not name or not resource_group:
         raise AzureError("name and resource_group (or id) are required to find the VM")
-    return resource_group, name
+    return None, resource_group, name
 
 
 def _require_vm(compute, resource_group, name, instance_view=True):

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 
+from ansible_collections.goldenimage.azure.plugins.module_utils import _resource_id
 from ansible_collections.goldenimage.azure.plugins.module_utils._azure_client import AzureError
 from ansible_collections.goldenimage.azure.plugins.module_utils._marketplace import Marketplace, parse_urn
 
@@ -46,7 +47,12 @@ def _label(spec):
 
 
 def parse_spec(spec):
-    """Normalise an image specification -> ``{"kind": marketplace|managed_image|gallery_image, ...}``."""
+    """Normalise an image specification -> ``{"kind": marketplace|managed_image|gallery_image, ...}``.
+
+    Makes no request. A version that YAML turned into a number is kept as ``version_number`` (the
+    resolver names the versions it could have meant); ``urn`` together with publisher/offer/sku/version
+    is refused, as is a resource id whose subscription is not a GUID.
+    """
     if isinstance(spec, str):
         text = spec.strip()
         if text.startswith("/"):
@@ -56,7 +62,30 @@ def parse_spec(spec):
     if not isinstance(spec, dict):
         raise AzureError("An image must be a URN string, a resource id or a dict; got %r." % (spec,),
                          operation="parse image")
-    _refuse_float_versions(spec)
+    if spec.get("urn") is not None:
+        both = [key for key in ("publisher", "offer", "sku", "version") if spec.get(key) is not None]
+        if both:
+            raise AzureError("Image %s gives urn together with %s: give either urn ('Publisher:Offer:Sku:Version') or "
+                             "publisher, offer, sku and version, not both." % (_label(spec), ", ".join(both)),
+                             code="ConflictingImageParts", operation="parse image")
+    parsed = _parse_dict(spec)
+    number = _number_version(spec)
+    if number is not None:
+        parsed["version_number"] = number
+    return parsed
+
+
+def _number_version(spec):
+    """The version of ``spec`` (or of its gallery_image) when YAML made it a number (8.10 -> 8.1), else None."""
+    for item in (spec, spec.get("gallery_image")):
+        if isinstance(item, dict):
+            value = item.get("version")
+            if isinstance(value, float):  # an int (version: 8) reads back as it was written
+                return value
+    return None
+
+
+def _parse_dict(spec):
     if "managed_image" in spec or "gallery_image" in spec:
         if "managed_image" in spec and "gallery_image" in spec:
             raise AzureError("Give either managed_image or gallery_image in one image, not both.",
@@ -69,7 +98,7 @@ def parse_spec(spec):
             raise AzureError("%s must be a dict or a resource id; got %r." % (kind, inner), operation="parse image")
         return _parse_source(kind, inner)
     if spec.get("id"):
-        return _parse_id(spec["id"], version=spec.get("version"))
+        return _parse_id(spec["id"], version=spec.get("version"), parameter="id")
     if spec.get("urn"):
         parts = parse_urn(spec["urn"])
         return dict(parts, kind="marketplace", requested=spec["urn"])
@@ -83,21 +112,15 @@ def parse_spec(spec):
             "sku": str(spec["sku"]), "version": version, "requested": requested}
 
 
-def _refuse_float_versions(spec):
-    """YAML reads ``version: 8.10`` as the number 8.1: refuse it rather than resolve the wrong version."""
-    for item in (spec, spec.get("gallery_image"), spec.get("managed_image")):
-        if isinstance(item, dict) and isinstance(item.get("version"), float):
-            raise AzureError("Image version %r is a number, not a string: YAML reads 8.10 as 8.1. Quote the version "
-                             "(version: \"%s\")." % (item["version"], item["version"]), operation="parse image")
-
-
 def _parse_source(kind, inner):
     if inner.get("id"):
-        parsed = _parse_id(inner["id"], version=inner.get("version"))
+        parsed = _parse_id(inner["id"], version=inner.get("version"), parameter="%s.id" % kind)
         if parsed["kind"] != kind:
             raise AzureError("%s id %r is not a %s id." % (kind, inner["id"], kind.replace("_", " ")),
                              operation="parse image")
         return parsed
+    if inner.get("subscription_id") is not None:
+        _resource_id.check_subscription(inner["subscription_id"], "%s.subscription_id" % kind)
     if kind == "managed_image":
         missing = [key for key in ("name", "resource_group") if not inner.get(key)]
         if missing:
@@ -116,18 +139,28 @@ def _parse_source(kind, inner):
             "requested": "%s/%s/%s/%s" % (inner["resource_group"], inner["gallery"], name, version)}
 
 
-def _parse_id(rid, version=None):
-    match = _IMAGE_ID.match(rid.strip())
-    if not match:
+IMAGE_TYPES = ("Microsoft.Compute/images", "Microsoft.Compute/galleries/images",
+               "Microsoft.Compute/galleries/images/versions")
+
+
+def _parse_id(rid, version=None, parameter="image"):
+    """A managed image, gallery image definition or version id, parsed by ``_resource_id`` (its subscription kept)."""
+    try:
+        parsed = _resource_id.parse(rid, IMAGE_TYPES, parameter=parameter)
+    except AzureError as err:
+        if err.code == "InvalidSubscriptionId":
+            raise  # names the parameter and the subscription segment
         raise AzureError("%r is not the id of a managed image, gallery image or gallery image version "
                          "(/subscriptions/S/resourceGroups/RG/providers/Microsoft.Compute/images/NAME or "
-                         ".../galleries/G/images/NAME[/versions/V])." % rid, operation="parse image")
-    if match.group("image"):
-        return {"kind": "managed_image", "subscription_id": match.group("sub"), "resource_group": match.group("rg"),
-                "name": match.group("image"), "requested": rid}
-    return {"kind": "gallery_image", "subscription_id": match.group("sub"), "resource_group": match.group("rg"),
-            "gallery": match.group("gallery"), "name": match.group("definition"),
-            "version": match.group("version") or str(version or "latest"), "requested": rid}
+                         ".../galleries/G/images/NAME[/versions/V])." % rid, code=err.code,
+                         operation="parse image") from None
+    names = parsed["names"]
+    if len(names) == 1:
+        return {"kind": "managed_image", "subscription_id": parsed["subscription"],
+                "resource_group": parsed["resource_group"], "name": names[0], "requested": rid}
+    return {"kind": "gallery_image", "subscription_id": parsed["subscription"], "resource_group": parsed["resource_group"],
+            "gallery": names[0], "name": names[1],
+            "version": names[2] if len(names) > 2 else str(version or "latest"), "requested": rid}
 
 
 # -- many at once -----------------------------------------------------------------------------------------
@@ -145,6 +178,9 @@ class Resolver:
         parsed = parse_spec(spec)
         kind = parsed["kind"]
         sub = parsed.get("subscription_id") or self.marketplace.subscription_id
+        if kind == "marketplace" and "version_number" in parsed and self.location:
+            self.marketplace.float_versions(self.location, parsed["publisher"], parsed["offer"], parsed["sku"],
+                                            parsed["version_number"])
         if kind == "marketplace":
             details = self.marketplace.resolve(self.location, parsed["publisher"], parsed["offer"], parsed["sku"],
                                                parsed["version"], requested=parsed["requested"])
@@ -153,6 +189,9 @@ class Resolver:
         # managed and gallery images: code loaded only when needed
         from ansible_collections.goldenimage.azure.plugins.module_utils import _custom_images
 
+        if kind == "gallery_image" and "version_number" in parsed:
+            _custom_images.gallery_float_versions(self.client, sub, parsed["resource_group"], parsed["gallery"],
+                                                  parsed["name"], parsed["version_number"])
         if kind == "managed_image":
             return _custom_images.resolve_managed_image(self.client, sub, parsed["resource_group"], parsed["name"],
                                                         self.location, parsed["requested"])
@@ -204,6 +243,12 @@ class Resolver:
 
 def _marketplace_warnings(details):
     warnings = []
+    skipped = details.get("skipped_deprecated")
+    if skipped:
+        warnings.append("Marketplace image %s: '%s' skipped the newer deprecated version%s %s (Azure cannot create VMs "
+                        "from a deprecated version) and picked %s." % (
+                            details["requested"], details.get("version_spec"), "s" if len(skipped) > 1 else "",
+                            ", ".join(skipped), details["version"]))
     deprecation = details.get("deprecation") or {}
     state = deprecation.get("state")
     if state and state != "Active":

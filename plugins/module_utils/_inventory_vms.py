@@ -40,20 +40,6 @@ POWER_STATES = ("running", "stopped", "deallocated", "starting", "stopping", "de
 _RG = re.compile(r"/resourceGroups/([^/]+)/", re.IGNORECASE)
 
 
-class SubscriptionClient:
-    """An ``AzureSession`` seen as a client of one subscription (for the Marketplace paths); no new credential."""
-
-    def __init__(self, session, subscription_id):
-        self.session = session
-        self.subscription_id = subscription_id
-
-    def arm_get(self, path, api_version, params=None, operation=None):
-        return self.session.arm_get(path, api_version, params=params, operation=operation)
-
-    def arm_list(self, path, api_version, params=None, operation=None):
-        return self.session.arm_list(path, api_version, params=params, operation=operation)
-
-
 # -- reads ------------------------------------------------------------------------------------------------
 
 def list_vms(client, subscription_id, resource_group=None):
@@ -166,7 +152,8 @@ def collect(session, subscriptions, resource_groups=None, locations=None, tags=N
     AzureError; a source, size, NIC or disk list that fails only leaves its facts unknown, with a warning.
     """
     scopes = [(sub, rg) for sub in subscriptions for rg in (resource_groups or [None])]
-    clients = {sub: SubscriptionClient(session, sub) for sub in subscriptions}
+    # each subscription's session shares the credential (one token) and the REST pipeline
+    clients = {sub: session.for_subscription(sub, parameter="subscriptions") for sub in subscriptions}
     # the first list runs alone so the credential fetches its token once; the rest share it
     first = scopes[0]
     listed, errors = _run({first: lambda: list_vms(clients[first[0]], *first)}, 1)

@@ -25,9 +25,12 @@ import fnmatch
 import re
 
 from ansible_collections.goldenimage.azure.plugins.module_utils._azure_client import AzureError
+from ansible_collections.goldenimage.azure.plugins.module_utils._azure_errors import is_missing
 from ansible_collections.goldenimage.azure.plugins.module_utils._single_flight import SingleFlight
 from ansible_collections.goldenimage.azure.plugins.module_utils._versions import (
     VersionSpec,
+    float_candidates,
+    float_prefixes,
     matching,
     sort_versions,
 )
@@ -37,6 +40,8 @@ MARKETPLACE_API = "2024-11-01"
 LOCATIONS_API = "2022-12-01"
 LEVELS = ("publishers", "offers", "skus", "versions")
 _SUGGEST = 5
+# Candidates named for a version that YAML read as a number.
+_FLOAT_SHOWN = 20
 # Deprecated newest versions stepped over by latest/prefix before giving up.
 _DEPRECATED_SKIPS = 3
 # Characters ARM names may hold that stay as they are in a path.
@@ -64,7 +69,7 @@ def arm_get(client, path, api_version, operation, query=None, missing_ok=False):
     try:
         return client.arm_get(path, api_version, params=query, operation=operation)
     except AzureError as err:
-        if missing_ok and err.status_code == 404:
+        if missing_ok and is_missing(err):  # SubscriptionNotFound is never "missing"
             return None
         raise
 
@@ -75,6 +80,30 @@ def arm_list(client, path, api_version, operation, query=None):
 
 
 # -- names, filters, suggestions ----------------------------------------------------------------------
+
+def float_hint(version, versions):
+    """For an exact version that does not exist and reads like a YAML float (8.1): the 8.1x versions, or ''."""
+    candidates = float_candidates(version, versions)
+    if not candidates:
+        return ""
+    return (" If %s came from an unquoted YAML number (8.10 reads as 8.1), the versions it could mean (starting %s): "
+            "%s." % (version, " or ".join(float_prefixes(version)), ", ".join(candidates[:_FLOAT_SHOWN])))
+
+
+def float_message(number, versions, where, parameter="version"):
+    """The message for a version that arrived as a number: every version it could have meant, newest first."""
+    text = str(number)
+    prefixes = " or ".join(float_prefixes(text))
+    candidates = float_candidates(text, versions)
+    if candidates:
+        more = len(candidates) - _FLOAT_SHOWN
+        found = "Versions of %s it could mean (starting %s): %s%s." % (
+            where, prefixes, ", ".join(candidates[:_FLOAT_SHOWN]), " and %d more" % more if more > 0 else "")
+    else:
+        found = "No version of %s starts with %s." % (where, prefixes)
+    return ("%s: %s is a number, not a version: YAML reads an unquoted version such as 8.10 as the number 8.1, so "
+            "which version was meant cannot be known. Quote it (%s: \"...\"). %s" % (parameter, text, parameter, found))
+
 
 def name_filter_func(pattern, filter_type="glob"):
     """A predicate for ``pattern`` (None = everything); raises AzureError on a bad regular expression."""
@@ -112,6 +141,11 @@ def closest(name, candidates, count=_SUGGEST):
     return [by_lower[key] for key in found]
 
 
+def suggestion(kind, name, candidates, total_hint=True):
+    """"Closest <kind>: a, b." (or how many exist) for a wrong ``name``: the one close-match message of the collection."""
+    return _suggestion(kind, name, candidates, total_hint)
+
+
 def _suggestion(kind, name, candidates, total_hint=True):
     near = closest(name, candidates)
     if near:
@@ -139,6 +173,11 @@ def _location_key(value):
 def normalize_location(value):
     """'East US' -> 'eastus', the name ARM paths use."""
     return re.sub(r"\s", "", str(value or "")).lower()
+
+
+def list_locations(client, subscription_id):
+    """The subscription's regions as ARM lists them (``name``, ``displayName``, ...): one GET."""
+    return arm_list(client, "/subscriptions/%s/locations" % subscription_id, LOCATIONS_API, "list locations")
 
 
 # -- URNs -----------------------------------------------------------------------------------------------
@@ -323,9 +362,7 @@ class Marketplace:
 
     def locations(self):
         def get():
-            items = arm_list(self.client, "/subscriptions/%s/locations" % self.subscription_id, LOCATIONS_API,
-                             "list locations")
-            return [item.get("name") for item in items if item.get("name")]
+            return [item.get("name") for item in list_locations(self.client, self.subscription_id) if item.get("name")]
         return self._once(("locations",), get)
 
     # listing with filters -------------------------------------------------------------------------------
@@ -429,10 +466,10 @@ class Marketplace:
         if _find(version, versions) is None:
             newest = ", ".join(sort_versions(versions, reverse=True)[:3])
             near = closest(version, versions)
-            fail("Version '%s' does not exist for %s:%s:%s in %s. %s Newest: %s."
+            fail("Version '%s' does not exist for %s:%s:%s in %s. %s%s Newest: %s."
                  % (version, found, found_offer, found_sku, location,
                     ("Closest versions: %s." % ", ".join(near)) if near else "No similar versions.",
-                    newest or "none"))
+                    float_hint(version, versions), newest or "none"))
 
     def _known_locations(self):
         try:
@@ -449,6 +486,8 @@ class Marketplace:
         spec = VersionSpec(version)
         shown = requested or format_urn(publisher, offer, sku, spec.text)
         operation = "resolve Marketplace image %s" % shown
+
+        deprecated = []
 
         def not_found(checked_version):
             self.diagnose(location, publisher, offer, sku, checked_version, operation)
@@ -471,7 +510,7 @@ class Marketplace:
                         "No version of %s:%s:%s in %s matches '%s'. Newest versions: %s."
                         % (publisher, offer, sku, location, spec.text, ", ".join(newest) or "none"),
                         status_code=404, code="NotFound", operation=operation)
-                body = self._newest_deployable(location, publisher, offer, sku, candidates, operation)
+                body = self._newest_deployable(location, publisher, offer, sku, candidates, operation, deprecated)
         except AzureError as err:
             if err.status_code == 400:  # e.g. an unknown location: say which part is wrong
                 self.diagnose(location, publisher, offer, sku, None, operation)
@@ -479,12 +518,28 @@ class Marketplace:
         names = self._canonical_names(body, publisher, offer, sku)
         details = image_details(body, normalize_location(location), *names, requested=shown)
         details["version_spec"] = spec.text
+        details["skipped_deprecated"] = deprecated
         return details
 
-    def _newest_deployable(self, location, publisher, offer, sku, candidates, operation):
+    def float_versions(self, location, publisher, offer, sku, number, parameter="version"):
+        """Raise the AzureError for a version that YAML read as a number: it names every version it could mean.
+
+        ``version: 8.10`` unquoted is the float 8.1, whose text has lost the trailing zero; the versions
+        meant are those starting 8.1 or 8.10 (8.100, ...). One versions list (none when it fails).
+        """
+        operation = "resolve Marketplace image %s" % format_urn(publisher, offer, sku, str(number))
+        names = self.versions(location, publisher, offer, sku, missing_ok=True)
+        if names is None:
+            self.diagnose(location, publisher, offer, sku, None, operation)
+            names = []
+        raise AzureError(float_message(number, names, "%s:%s:%s in %s" % (publisher, offer, sku, location),
+                                       parameter), code="VersionIsNumber")  # the message names the parameter
+
+    def _newest_deployable(self, location, publisher, offer, sku, candidates, operation, deprecated=None):
         """GET the newest candidate; step past Deprecated ones (VMs cannot be created from them), at most a few.
 
-        Usually one GET: only a deprecated newest version costs more.
+        Usually one GET: only a deprecated newest version costs more. The versions stepped over because
+        they are Deprecated are appended to ``deprecated`` (the caller warns about them).
         """
         skipped = []
         for chosen in candidates[:1 + _DEPRECATED_SKIPS]:
@@ -495,6 +550,8 @@ class Marketplace:
             status = (body.get("properties") or {}).get("imageDeprecationStatus") or {}
             if status.get("imageState") == "Deprecated":
                 skipped.append("%s (Deprecated)" % chosen)
+                if deprecated is not None:
+                    deprecated.append(chosen)
                 continue
             return body
         raise AzureError("No deployable version of %s:%s:%s in %s among the newest: %s. Ask for an exact version to "

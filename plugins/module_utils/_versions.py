@@ -118,3 +118,35 @@ def select(versions, spec):
     """The version that ``spec`` picks among ``versions`` (highest match), or None."""
     spec = spec if isinstance(spec, VersionSpec) else VersionSpec(spec)
     return newest(item for item in versions if spec.matches(item))
+
+
+# -- versions that YAML turned into numbers -------------------------------------------------------------
+_FLOAT_TEXT = re.compile(r"^(\d+)\.(\d+)$")
+
+
+def looks_like_float(text):
+    """True for ``8.1``-shaped text: what an unquoted YAML version becomes once it is a number."""
+    return bool(_FLOAT_TEXT.match(str(text).strip()))
+
+
+def float_prefixes(text):
+    """The version prefixes a float's text may stand for: ``8.1`` -> ``["8.1", "8.10"]`` (and 8.100, ... match too)."""
+    text = str(text).strip()
+    return [text, text + "0"] if looks_like_float(text) else [text]
+
+
+def float_candidates(text, versions):
+    """The versions a float's text could have been, newest first: first component equal, second component the
+    float's fraction with any number of trailing zeros restored (``8.1`` -> 8.1.x, 8.10.x, 8.100.x, not 8.15.x).
+    Empty when ``text`` is not float-shaped."""
+    match = _FLOAT_TEXT.match(str(text).strip())
+    if not match:
+        return []
+    major, fraction = match.groups()
+    minor = re.compile(r"^%s0*$" % re.escape(fraction))
+    found = []
+    for version in versions:
+        parts = str(version).split(".")
+        if len(parts) >= 2 and parts[0] == major and minor.match(parts[1]):
+            found.append(version)
+    return sort_versions(found, reverse=True)

@@ -9,9 +9,9 @@ camelCase) dicts; errors are ``AzureError``. No AnsibleModule here.
 
 from __future__ import annotations
 
-import re
 import time
 
+from ansible_collections.goldenimage.azure.plugins.module_utils import _resource_id
 from ansible_collections.goldenimage.azure.plugins.module_utils._azure_client import (
     AzureError,
     azure_call,
@@ -19,39 +19,31 @@ from ansible_collections.goldenimage.azure.plugins.module_utils._azure_client im
     wait_for,
 )
 
-_ID_RE = re.compile(
-    r"^/subscriptions/(?P<subscription>[^/]+)/resourceGroups/(?P<resource_group>[^/]+)"
-    r"/providers/(?P<namespace>[^/]+)/(?P<type>[^/]+)/(?P<name>[^/]+)(?P<rest>(/[^/]+/[^/]+)*)/?$",
-    re.IGNORECASE,
-)
-
 POWER_STATES = ("running", "stopped", "deallocated", "starting", "stopping", "deallocating", "unknown")
 
 
 def parse_resource_id(rid, expected_type=None, parameter="id"):
-    """Split an ARM id into subscription, resource_group, type, name (+ child segments).
+    """Split an ARM id into subscription, resource_group, type, name (+ child segments): ``_resource_id.parse``.
 
-    Raises ``AzureError`` naming ``parameter`` when the id does not parse or has another type.
+    Raises ``AzureError`` naming ``parameter`` when the id does not parse, has another type or a subscription
+    that is not a GUID.
     """
-    match = _ID_RE.match(rid or "")
-    if not match:
-        raise AzureError("%s: '%s' is not an Azure resource id (/subscriptions/.../resourceGroups/.../providers/...)"
-                         % (parameter, rid))
-    parts = match.groupdict()
-    full_type = "%s/%s" % (parts["namespace"], parts["type"])
-    children = [seg for seg in (parts["rest"] or "").split("/") if seg]
-    child_names = children[1::2]
-    for index in range(0, len(children), 2):
-        full_type += "/" + children[index]
-    if expected_type and full_type.lower() != expected_type.lower():
-        raise AzureError("%s: '%s' is a %s id, expected %s" % (parameter, rid, full_type, expected_type))
-    return {
-        "subscription": parts["subscription"],
-        "resource_group": parts["resource_group"],
-        "type": full_type,
-        "name": parts["name"],
-        "children": child_names,
-    }
+    return _resource_id.parse(rid, expected_type, parameter=parameter)
+
+
+# 404 codes that say the resource's scope is missing, not the resource itself.
+SCOPE_MISSING = ("ResourceGroupNotFound", "SubscriptionNotFound")
+
+
+def get_or_none(operation, func, *args, **kwargs):
+    """``azure_call``; None when the resource is absent (404), but AzureError when its resource group or
+    subscription is: "resource group 'x' does not exist" is the truth, not "VM 'y' was not found"."""
+    try:
+        return azure_call(operation, func, *args, **kwargs)
+    except AzureError as err:
+        if err.status_code == 404 and err.code not in SCOPE_MISSING:
+            return None
+        raise  # ARM's own words: "Resource group 'x' could not be found." (code ResourceGroupNotFound)
 
 
 def same_id(left, right):
@@ -100,9 +92,10 @@ def security_type(vm):
 
 def get_vm(compute, resource_group, name, instance_view=True, missing_ok=False):
     kwargs = {"expand": "instanceView"} if instance_view else {}
-    vm = azure_call("get VM '%s' in resource group '%s'" % (name, resource_group),
-                    compute.virtual_machines.get, resource_group, name, missing_ok=missing_ok, **kwargs)
-    return wire(vm)
+    operation = "get VM '%s' in resource group '%s'" % (name, resource_group)
+    if missing_ok:  # a missing resource group is an error, not a missing VM
+        return wire(get_or_none(operation, compute.virtual_machines.get, resource_group, name, **kwargs))
+    return wire(azure_call(operation, compute.virtual_machines.get, resource_group, name, **kwargs))
 
 
 def _run_action(operation, begin, resource_group, name, deadline):

@@ -18,12 +18,14 @@ description:
   - The VNet, NSG and public IP are created concurrently; every wait is bounded by O(wait_timeout) and a
     timeout names the operation that did not finish.
   - Idempotent - resources that exist are kept; a run where the VM exists reports C(changed=false).
-  - With O(state=absent) and O(scope=group), deletes the temporary resource group and everything in it. A group
-    without the tag C(goldenimage-temporary=true) is never deleted (Packer deleted users' own groups,
-    packer#5658), and a group that is already gone, or disappears meanwhile, counts as deleted.
+  - With O(state=absent) and O(scope=group), deletes the temporary resource group and everything in it. Only a group
+    with both tags C(goldenimage-temporary=true) and C(goldenimage-build-id=<build_id>) (and, with O(run_id),
+    C(goldenimage-run-id=<run_id>)) is deleted (Packer deleted users' own groups, packer#5658); O(build_id) is
+    required. A group that is already gone, or disappears meanwhile, counts as deleted.
   - With O(state=absent) and O(scope=vm), deletes only the VM and its OS disk (after capture), keeping the group.
-  - With O(state=absent) and O(scope=outputs), deletes the images and gallery versions tagged with O(build_id)
-    (rollback after a failed capture or replication).
+  - With O(state=absent) and O(scope=outputs), deletes the images and gallery versions tagged with O(build_id) and
+    O(run_id) - what this run created, never an earlier run's output of the same build id (rollback after a failed
+    capture or replication).
 author:
   - goldenimage.azure contributors (@goldenimage)
 extends_documentation_fragment:
@@ -51,14 +53,24 @@ options:
       - With O(state=absent), V(group) deletes the whole temporary resource group, V(vm) only the VM and its OS disk.
       - V(outputs) rolls back a failed build - it deletes the managed images in the resource group of O(managed_image)
         and the versions of the gallery image O(gallery) whose C(goldenimage-build-id) tag is O(build_id), and nothing
-        else.
+        else. O(run_id) is required - only outputs tagged C(goldenimage-run-id=<run_id>) are deleted.
     type: str
     choices: [group, vm, outputs]
     default: group
   build_id:
     description:
       - Identifier of the build, written to the C(goldenimage-build-id) tag of the group and every resource.
-      - Required with O(state=present). With O(state=absent) the group is deleted only if its tag matches.
+      - 1-60 letters, digits, C(-), C(_) or C(.), starting with a letter or digit, not ending with C(.), no C(..)
+        or C(/) (it names the resource group and, in the builder role, a directory on the controller).
+      - Required. With O(state=absent) the group is deleted only if its tag matches.
+    type: str
+  run_id:
+    description:
+      - Identifier of this run (for example a random UUID per playbook run), written to the C(goldenimage-run-id)
+        tag. A build id can be reused; the run id tells this run's resources from an earlier run's.
+      - With O(state=present), an existing group of the same O(build_id) but another run id is refused.
+      - With O(state=absent), only resources with this tag are deleted. Required with O(scope=outputs).
+      - 1-64 letters, digits, C(-) or C(_).
     type: str
   resource_group:
     description:
@@ -117,14 +129,35 @@ options:
   ssh_public_key:
     description: OpenSSH public key for O(admin_username). Required for Linux.
     type: str
+  ssh_host_key:
+    description:
+      - A controller-generated ed25519 host key for the Linux guest, handed over as cloud-init custom data
+        (C(#cloud-config) C(ssh_keys)), so the controller can pin it (C(StrictHostKeyChecking=yes)).
+      - Never logged. Mutually exclusive with O(custom_data).
+    type: dict
+    suboptions:
+      private_key:
+        description: The OpenSSH private key (content, not a path).
+        type: str
+        required: true
+      public_key:
+        description: The matching C(ssh-ed25519 ...) public key.
+        type: str
+        required: true
   admin_password:
-    description: Administrator password. Required for Windows.
+    description: Administrator password. Required for Windows. Never logged.
     type: str
   winrm_certificate_url:
-    description: Key Vault secret URL of a certificate for a WinRM HTTPS listener (Windows).
+    description:
+      - Key Vault secret URL of a certificate for the WinRM HTTPS listener (Windows), passed as
+        C(osProfile.windowsConfiguration.winRM.listeners[{protocol=Https, certificateUrl}]).
+      - With O(key_vault_id), also installed from C(osProfile.secrets) into C(LocalMachine\My), as Azure requires.
+    type: str
+  key_vault_id:
+    description: Resource id of the Key Vault holding O(winrm_certificate_url).
     type: str
   custom_data:
-    description: Base64-encoded custom data passed to the guest.
+    description: Base64-encoded custom data passed to the guest. Never logged.
     type: str
   os_disk_type:
     description: Storage type of the OS disk while building.
@@ -155,11 +188,15 @@ options:
     default: true
   allowed_sources:
     description:
-      - Address prefixes (the controller's public address or CIDR) allowed to reach SSH or WinRM.
-      - V(*) (the default) admits any source; set it to the controller's address when you can.
+      - Address prefixes (the controller's public address or CIDR) allowed to reach SSH or WinRM. Required with
+        O(state=present); the builder role discovers the controller's public address.
+      - V(*), V(Internet), V(Any), V(0.0.0.0/0) admit any source and are refused unless O(allow_any_source=true).
     type: list
     elements: str
-    default: ['*']
+  allow_any_source:
+    description: Allow O(allowed_sources) to admit any address (for example V(*)). Off by default.
+    type: bool
+    default: false
   tags:
     description: Extra tags for the group and every resource of the build.
     type: dict
@@ -216,12 +253,14 @@ EXAMPLES = r"""
     os_disk_tier: P30
     security_type: TrustedLaunch
     allowed_sources: [203.0.113.7/32]
+    run_id: "{{ run_id }}"
   register: build
 
 - name: Delete the build environment
   goldenimage.azure.build_vm:
     state: absent
     build_id: ubuntu-2404-20261126t0100
+    run_id: "{{ run_id }}"
     resource_group: "{{ build.resource_group }}"
 """
 
@@ -354,6 +393,9 @@ already_absent:
 from ansible_collections.goldenimage.azure.plugins.module_utils._azure_client import AzureError
 from ansible_collections.goldenimage.azure.plugins.module_utils._azure_module import AzureModule
 from ansible_collections.goldenimage.azure.plugins.module_utils._build_vm import (
+    check_build_id,
+    check_run_id,
+    check_sources,
     delete_group,
     delete_outputs,
     delete_vm,
@@ -367,6 +409,7 @@ def argument_spec():
         state=dict(type="str", choices=["present", "absent"], default="present"),
         scope=dict(type="str", choices=["group", "vm", "outputs"], default="group"),
         build_id=dict(type="str"),
+        run_id=dict(type="str"),
         resource_group=dict(type="str"),
         location=dict(type="str"),
         vm_name=dict(type="str"),
@@ -381,9 +424,14 @@ def argument_spec():
         vm_size=dict(type="str", default="Standard_D2s_v5"),
         admin_username=dict(type="str", default="azureuser"),
         ssh_public_key=dict(type="str", no_log=False),
+        ssh_host_key=dict(type="dict", no_log=True, options=dict(
+            private_key=dict(type="str", required=True, no_log=True),
+            public_key=dict(type="str", required=True, no_log=False),
+        )),
         admin_password=dict(type="str", no_log=True),
-        winrm_certificate_url=dict(type="str"),
-        custom_data=dict(type="str"),
+        winrm_certificate_url=dict(type="str", no_log=False),
+        key_vault_id=dict(type="str", no_log=False),
+        custom_data=dict(type="str", no_log=True),
         os_disk_type=dict(type="str", default="Premium_LRS",
                           choices=["Standard_LRS", "StandardSSD_LRS", "Premium_LRS", "StandardSSD_ZRS", "Premium_ZRS"]),
         os_disk_size_gb=dict(type="int"),
@@ -391,7 +439,8 @@ def argument_spec():
         security_type=dict(type="str", choices=["Standard", "TrustedLaunch", "ConfidentialVM"], default="Standard"),
         secure_boot=dict(type="bool", default=True),
         vtpm=dict(type="bool", default=True),
-        allowed_sources=dict(type="list", elements="str", default=["*"]),
+        allowed_sources=dict(type="list", elements="str"),
+        allow_any_source=dict(type="bool", default=False),
         tags=dict(type="dict", default={}),
         public_ip_tags=dict(type="dict", default={}),
         managed_image=dict(type="dict"),
@@ -409,31 +458,40 @@ def main():
             ("state", "present", ("build_id", "location", "image")),
             ("os_type", "windows", ("admin_password",)),
         ],
-        required_one_of=[("build_id", "resource_group")],
+        mutually_exclusive=[("ssh_host_key", "custom_data")],
     )
     p = module.params
     build_id = p["build_id"]
+    result = {"changed": False, "build_id": build_id, "resource_group": p["resource_group"], "vm_name": p["vm_name"]}
+    try:
+        # Before any request: the build id names a group and tags what may be deleted.
+        check_build_id(build_id)
+        check_run_id(p["run_id"])
+    except AzureError as err:
+        module.fail_json(msg=err.message, **result)
     resource_group = p["resource_group"] or f"gi-build-{build_id}"
     vm_name = p["vm_name"] or f"gi-{build_id}"[:64]
-    result = {"changed": False, "build_id": build_id, "resource_group": resource_group, "vm_name": vm_name}
+    result.update(resource_group=resource_group, vm_name=vm_name)
     try:
+        if p["state"] == "present":
+            sources = check_sources(p["allowed_sources"], p["allow_any_source"])
         session = module.session
         if p["state"] == "absent":
             if p["scope"] == "outputs":
                 changed, facts = delete_outputs(session.compute(), build_id, p["managed_image"], p["gallery"],
-                                                p["wait_timeout"], module.check_mode)
+                                                p["wait_timeout"], module.check_mode, run_id=p["run_id"])
             elif p["scope"] == "vm":
                 changed, facts = delete_vm(session.compute(), resource_group, vm_name, p["wait_timeout"],
                                            module.check_mode)
             else:
                 changed, facts = delete_group(session.resources(), resource_group, build_id, p["wait"],
-                                              p["wait_timeout"], module.check_mode)
+                                              p["wait_timeout"], module.check_mode, run_id=p["run_id"])
         else:
             if p["os_type"] == "linux" and not p["ssh_public_key"]:
                 module.fail_json(msg="ssh_public_key is required for a Linux build VM.", **result)
             spec = dict(p, resource_group=resource_group, vm_name=vm_name, subscription_id=session.subscription_id,
                         computer_name=p["computer_name"] or (vm_name[:15] if p["os_type"] == "windows" else vm_name),
-                        image_reference=image_reference(p["image"]), allowed_sources=p["allowed_sources"])
+                        image_reference=image_reference(p["image"]), allowed_sources=sources)
             changed, facts = ensure_present(session.resources(), session.network(), session.compute(), spec,
                                             p["wait_timeout"], module.check_mode)
     except AzureError as err:

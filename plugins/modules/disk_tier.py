@@ -31,6 +31,8 @@ options:
   id:
     description:
       - Resource id of one managed disk. Mutually exclusive with O(name) and O(vm).
+      - The disk (and its VM) is changed in the subscription the id names, with the same credential, not in
+        O(subscription_id).
     type: str
   name:
     description:
@@ -44,6 +46,7 @@ options:
   vm:
     description:
       - Name (with O(resource_group)) or resource id of a VM whose disks to change.
+      - A resource id is acted on in the subscription it names.
     type: str
   select:
     description:
@@ -281,20 +284,26 @@ def main():
         module.fail_json(msg="nothing to change: give at least one of sku, tier, size_gb, iops, mbps")
     try:
         disks = vm = None
+        subscription = parameter = None  # an id is acted on in its own subscription
         if p["id"]:
             parsed = _vmstate.parse_resource_id(p["id"], "Microsoft.Compute/disks", parameter="id")
             disks = [(parsed["resource_group"], parsed["name"])]
+            subscription, parameter = parsed["subscription"], "id"
         elif p["name"]:
             disks = [(p["resource_group"], name) for name in p["name"]]
         elif p["vm"].startswith("/"):
             parsed = _vmstate.parse_resource_id(p["vm"], "Microsoft.Compute/virtualMachines", parameter="vm")
             vm = (parsed["resource_group"], parsed["name"])
+            subscription, parameter = parsed["subscription"], "vm"
         else:
             if not p["resource_group"]:
                 module.fail_json(msg="vm: a VM name needs resource_group (or give the VM's resource id)")
             vm = (p["resource_group"], p["vm"])
+        session = module.session
+        if subscription:
+            session = session.for_subscription(subscription, parameter=parameter)
         result = _disks.change_disks(
-            module.session.compute(), disks=disks, vm=vm, select=p["select"], luns=p["luns"], sku=p["sku"],
+            session.compute(), disks=disks, vm=vm, select=p["select"], luns=p["luns"], sku=p["sku"],
             tier=p["tier"], size_gb=p["size_gb"], iops=p["iops"], mbps=p["mbps"],
             allow_deallocate=p["allow_deallocate"], check_mode=module.check_mode, wait_timeout=p["wait_timeout"])
     except AzureError as err:

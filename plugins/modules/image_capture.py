@@ -16,6 +16,10 @@ description:
     uploaded VHDs)."
   - Infers the OS type, OS state, Hyper-V generation and security type (Standard, Trusted Launch, Confidential VM)
     from the source, so that the targets carry the right values without being told.
+  - Before any request, the module checks the names (managed image, gallery, image definition, resource groups) and
+    the gallery version format against Azure's naming rules, so check mode refuses what the real run would.
+    Regions (target regions and locations) are checked against the subscription's region list, with the closest
+    names for a typo, before anything is created.
   - Before anything is created, the module checks every target against the source and fails with a message that
     names the problem, leaving Azure unchanged. It refuses a managed image from a Trusted Launch or Confidential VM
     source (Azure does, after the fact) and points to the gallery target; it refuses a gallery image definition
@@ -42,6 +46,8 @@ options:
     description:
       - What to capture.
       - A resource id of a VM, managed image, managed disk or snapshot, or the HTTPS URI of a C(.vhd) page blob.
+      - A resource id is read in the subscription it names, with the same credential; the targets are created in
+        O(subscription_id).
       - Or a dictionary with V(type) (V(vm), V(image), V(disk), V(snapshot) or V(vhd)) and either V(id), V(name) plus
         V(resource_group), or V(uri) (for V(vhd)).
       - A VM must be generalized and deallocated (see M(goldenimage.azure.vm_generalize)) unless the gallery image
@@ -74,7 +80,9 @@ options:
     type: dict
     suboptions:
       name:
-        description: Image name.
+        description:
+          - Image name, checked before any request against Azure's rule (1-80 letters, digits, underscores, periods
+            and hyphens; starts with a letter or digit; ends with a letter, digit or underscore).
         type: str
         required: true
       resource_group:
@@ -97,7 +105,9 @@ options:
     type: dict
     suboptions:
       name:
-        description: Gallery name.
+        description:
+          - Gallery name, checked before any request (1-80 letters, digits, underscores and periods; no hyphens;
+            starts with a letter or digit; does not end with a period).
         type: str
         required: true
       resource_group:
@@ -105,13 +115,16 @@ options:
         type: str
         required: true
       image:
-        description: Name of the image definition in the gallery.
+        description:
+          - Name of the image definition in the gallery, checked before any request (1-80 letters, digits,
+            underscores, periods and hyphens; starts with a letter or digit; does not end with a period or hyphen).
         type: str
         required: true
       version:
         description:
           - Version name C(MAJOR.MINOR.PATCH), or V(auto) for the next patch after the highest existing version
             (V(1.0.0) in an empty definition), or the existing version made from the same source.
+          - Each part must fit a 32-bit integer; a malformed version fails before any request.
         type: str
         default: auto
       create_definition:
@@ -159,7 +172,8 @@ options:
         elements: dict
         suboptions:
           name:
-            description: Region name.
+            description: Region name. A region that the subscription does not have fails before anything is created,
+              naming the closest regions.
             type: str
             required: true
           replica_count:
@@ -384,7 +398,7 @@ cleanup:
   sample: deleted
 """
 
-from ansible_collections.goldenimage.azure.plugins.module_utils import _capture
+from ansible_collections.goldenimage.azure.plugins.module_utils import _capture, _marketplace
 from ansible_collections.goldenimage.azure.plugins.module_utils._azure_client import (
     AzureError,
 )
@@ -449,6 +463,8 @@ def main():
     module = AzureModule(argument_spec=argument_spec(), required_one_of=[("managed_image", "gallery")],
                          supports_check_mode=True)
     params = dict(module.params)
+    # A VHD URI's SAS (sig=...) is a credential: masked wherever it could still appear, and scrubbed from results.
+    module.module.no_log_values.update(_capture.sas_queries(params.get("source")))
     if params["wait_timeout"] < 1:
         module.fail_json(msg="wait_timeout must be at least 1 second, got %d" % params["wait_timeout"])
     gallery = params.get("gallery")
@@ -461,13 +477,18 @@ def main():
         gallery["keep_failed"] = gallery.get("keep_failed")
     try:
         session = module.session
-        result = _capture.capture(session.compute(), session.subscription_id, params, check_mode=module.check_mode)
+        result = _capture.capture(
+            session.compute(), session.subscription_id, params, check_mode=module.check_mode,
+            # a source id is read in its own subscription, with the same credential
+            compute_for=lambda sub: session.for_subscription(sub, parameter="source").compute(),
+            list_locations=lambda: _marketplace.list_locations(session, session.subscription_id))
     except AzureError as err:
-        partial = dict(getattr(err, "partial", None) or {"changed": False})
+        partial = _capture.scrub_sas(dict(getattr(err, "partial", None) or {"changed": False}))
+        err.message, err.operation = _capture.scrub_sas(err.message), _capture.scrub_sas(err.operation)
         module.fail_azure(err, **partial)
     if not module.diff_mode:
         result.pop("diff", None)
-    module.exit_json(**result)
+    module.exit_json(**_capture.scrub_sas(result))
 
 
 if __name__ == "__main__":

@@ -16,6 +16,16 @@ description:
   - C(latest) and version prefixes such as C(22.04.*) or C(8.*) pick the B(numerically) highest version
     (C(8.10.x) above C(8.9.x), C(9.8.x) above a re-published C(9.4.x)), never ARM's lexical order.
     Exact versions, older ones included, are read directly.
+  - C(latest) and prefixes skip a newer Marketplace version that is C(Deprecated) (Azure creates no VM from it) and
+    pick the newest deployable one; when that happens the task warns, naming the skipped versions
+    (RV(images[].skipped_deprecated)). Ask for the exact version to read a deprecated one.
+  - A version that YAML turned into a number (an unquoted V(8.10) is the number 8.1) fails the task, naming every
+    version it could have meant (those starting C(8.1) or C(8.10)). An exact version given as text that does not
+    exist but reads like such a number (V(8.1) through a variable) gets the same candidates in its message.
+  - A URN (O(image), O(urn) or a dict's C(urn)) together with C(publisher), C(offer), C(sku) or C(version) is an
+    error, not a silent choice of one of them. O(publisher), O(offer) and O(sku) only choose what O(list) shows.
+  - Resource ids are read in the subscription they name, with the same credential (as C(az) does); names are read
+    in O(subscription_id). A subscription in an id that is not a GUID fails before any request.
   - Each Marketplace image costs at most two ARM requests (one versions list, one version GET);
     an exact version costs one. Identical reads within a task are made once.
   - Lists publishers, offers, SKUs or versions at a location, filtered by a glob or a regular expression.
@@ -121,7 +131,8 @@ options:
             (C(publishingProfile.excludeFromLatest) or its target region's flag) and, with O(location), has
             completed replication there. A prefix (V(1.2.*)) or glob picks the same way among matching versions.
           - An exact version is taken as it is, even when excluded from latest.
-        type: str
+          - Quote it. A number (an unquoted V(1.10) is 1.1) fails, naming the versions it could have meant.
+        type: raw
         default: latest
       id:
         description: Resource id of the image definition or of one version, instead of the names.
@@ -414,6 +425,14 @@ images:
       type: list
       elements: str
       sample: ["Marketplace image Debian:debian-12:12:0.20241004.1891 is Deprecated."]
+    skipped_deprecated:
+      description:
+        - Newer Marketplace versions that C(latest) or a prefix stepped over because they are C(Deprecated) (also a
+          task warning). Empty when none was skipped. Marketplace only.
+      type: list
+      elements: str
+      returned: Marketplace images
+      sample: ["12.20250101.1"]
 image:
   description: The first entry of RV(images), for tasks that resolve one image.
   returned: when images were requested
@@ -512,7 +531,7 @@ def main():
                 gallery=dict(type="str"),
                 name=dict(type="str"),
                 resource_group=dict(type="str"),
-                version=dict(type="str", default="latest"),
+                version=dict(type="raw", default="latest"),
                 id=dict(type="str"),
             ), mutually_exclusive=[("id", "name"), ("id", "gallery")], required_one_of=[("id", "name")],
                 required_by={"name": ("gallery", "resource_group")}),
@@ -528,6 +547,14 @@ def main():
     params = module.params
     if not 1 <= params["max_concurrency"] <= MAX_CONCURRENCY:
         module.fail_json(msg="max_concurrency must be between 1 and %d, got %d" % (MAX_CONCURRENCY, params["max_concurrency"]))
+
+    if not params["list"]:
+        stray = [name for name in ("publisher", "offer", "sku") if params[name] is not None]
+        if stray:
+            module.fail_json(msg="%s: these options only choose what list shows, and list is not set; they are not "
+                                 "used to resolve urn/image. Give the image as a URN 'Publisher:Offer:Sku:Version' "
+                                 "(urn or image) or as a dict with publisher, offer, sku and version (image), "
+                                 "not both." % ", ".join(stray), changed=False)
 
     specs = []
     if params["image"] is not None:

@@ -37,6 +37,7 @@ options:
   id:
     description:
       - Resource id of the VM, instead of O(name) and O(resource_group).
+      - The VM is acted on in the subscription the id names (with the same credential), not in O(subscription_id).
     type: str
   state:
     description:
@@ -194,8 +195,12 @@ def main():
     if params["wait_timeout"] < 1:
         module.fail_json(msg="wait_timeout must be at least 1 second, got %d" % params["wait_timeout"])
     try:
-        resource_group, name = _generalize.resolve_vm(params["name"], params["resource_group"], params["id"])
-        compute = module.session.compute()
+        subscription, resource_group, name = _generalize.resolve_vm(params["name"], params["resource_group"],
+                                                                    params["id"])
+        session = module.session
+        if subscription:  # an id is acted on in its own subscription, with the same credential
+            session = session.for_subscription(subscription, parameter="id")
+        compute = session.compute()
         if params["state"] == "deprovisioned":
             result = _generalize.mark_deprovisioned(compute, resource_group, name, check_mode=module.check_mode,
                                                     wait_timeout=params["wait_timeout"])

@@ -1,7 +1,8 @@
 """Fixtures for tests that need real Debian guests (localguest): root, and the rootfs cache.
 
-- ``guest_cache``: builds the cache once (``python -m localguest prepare``); skips when not root or when the
-  cache cannot be built (no apt, no mirror).
+- ``guest_cache``: builds the cache once (``python -m localguest prepare``). Skips only when not root (the one
+  thing this machine then truly cannot host; under ``CI=true`` that skip fails the run, see tests/conftest.py);
+  a cache that cannot be built (no apt, no mirror, a broken package list) fails the test.
 - ``make_guest(provision=True, admin_username="azureuser", **start_kwargs)``: starts a guest (provisioned as
   Azure would, with ``guest_key``), stopped after the test.
 - ``linux_guest``: one provisioned guest.
@@ -26,7 +27,7 @@ def guest_cache():
     try:
         return localguest.prepare(log=lambda message: None)
     except (localguest.GuestError, OSError, subprocess.CalledProcessError) as exc:
-        pytest.skip(f"cannot build the guest rootfs cache (python -m localguest prepare): {exc}")
+        pytest.fail(f"cannot build the guest rootfs cache (python -m localguest prepare): {exc}")
 
 
 @pytest.fixture(scope="session")

@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import uuid
+from unittest import mock
 
 import pytest
 
@@ -35,15 +36,18 @@ def guest_skip_reason():
 
 
 def require_guests():
-    reason = guest_skip_reason()
-    if reason:
-        pytest.skip(reason)
+    """Skip only without root (what this machine cannot host); a cache that cannot be built fails the test.
+
+    ``prepare`` installs the host tools it needs, so a missing tool is no reason to skip either."""
+    if not hasattr(os, "geteuid") or os.geteuid() != 0:
+        pytest.skip("needs root (real local guests: see localguest/README.md)")
     from localguest import rootfs
+    from localguest.errors import GuestError
 
     try:
         rootfs.prepare(log=lambda msg: None)
-    except Exception as exc:  # noqa: BLE001 - any failure to build the cache means no guests here
-        pytest.skip(f"cannot prepare the guest root filesystem: {exc}")
+    except (GuestError, OSError) as exc:
+        pytest.fail(f"cannot prepare the guest root filesystem (python -m localguest prepare): {exc}")
 
 
 @contextlib.contextmanager
@@ -57,7 +61,9 @@ def guests(sim, count, prefix="gi"):
     try:
         for _ in range(count):
             name = f"{prefix}{uuid.uuid4().hex[:8]}"
-            started.append(start_guest(name, sim_url=sim.url, ca=sim.ca, timeout=90))
+            # registering in the pool is an admin call: localguest reads the token from the environment
+            with mock.patch.dict(os.environ, {"AZSIM_ADMIN_TOKEN": sim.admin_token}):
+                started.append(start_guest(name, sim_url=sim.url, ca=sim.ca, timeout=90))
         yield started
     finally:
         for guest in started:
@@ -102,18 +108,55 @@ def image_definition(name="ubuntu-2404-gen2", managed_image=True, gallery=True, 
     return build
 
 
-def run_build(sim, tmp_path, builds=None, vars_file=None, extra=None, timeout=900, env=None):
-    """Run build-golden-image.yml; returns (PlaybookRun, manifest dict or None)."""
+def run_build(sim, tmp_path, builds=None, vars_file=None, extra=None, timeout=900, env=None, args=(), playbook=None,
+              cwd=None):
+    """Run build-golden-image.yml (or ``playbook``: a path or a collection playbook's FQCN); returns
+    (PlaybookRun, manifest dict or None). ``cwd``: run there (PWD too, as a shell would), not in the repository."""
     manifest = tmp_path / f"manifest-{uuid.uuid4().hex[:6]}.json"
     extra_vars = {"golden_image_manifest": str(manifest), "golden_image_build_dir": str(tmp_path / "builds"),
                   "golden_image_connect_timeout": 60}
     if builds is not None:
         extra_vars["golden_image_builds"] = builds
     extra_vars.update(extra or {})
-    args = ["-e", f"@{vars_file}"] if vars_file else []
-    run = run_playbook(PLAYBOOK, sim_env=sim.env, extra_vars=extra_vars, args=args, timeout=timeout, env=env)
+    args = (["-e", f"@{vars_file}"] if vars_file else []) + list(args)
+    if cwd is None:
+        run = run_playbook(playbook or PLAYBOOK, sim_env=sim.env, extra_vars=extra_vars, args=args, timeout=timeout,
+                           env=env)
+    else:
+        run = run_in(cwd, playbook or PLAYBOOK, sim.env, extra_vars, args, timeout, env)
     data = json.loads(manifest.read_text()) if manifest.exists() else None
     return run, data
+
+
+def run_in(cwd, playbook, sim_env, extra_vars, args, timeout, env=None):
+    """ansible-playbook started in ``cwd`` (with PWD set as a shell sets it), the harness's environment otherwise."""
+    import subprocess
+    import sys
+    import tempfile
+
+    from tests.harness import PlaybookRun, ansible_env, local_inventory
+
+    tmp = tempfile.mkdtemp(prefix="gi-play-")
+    dump = os.path.join(tmp, "results.jsonl")
+    command = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", local_inventory(tmp),
+               playbook, *args, "-e", json.dumps(extra_vars)]
+    run_env = ansible_env(sim_env, dict(env or {}, RESULT_DUMP_FILE=dump, PWD=str(cwd)))
+    proc = subprocess.run(command, env=run_env, capture_output=True, text=True, timeout=timeout, cwd=str(cwd),
+                          check=False)
+    results = []
+    if os.path.exists(dump):
+        with open(dump, encoding="utf-8") as handle:
+            results = [json.loads(line) for line in handle if line.strip()]
+    return PlaybookRun(proc.returncode, proc.stdout, proc.stderr, results)
+
+
+def writes(sim, since=0, path_pattern=""):
+    """ARM requests since ``since`` that change something (PUT, PATCH, POST, DELETE), optionally matching a regex."""
+    import re
+
+    return [item for item in sim.admin.requests(since)
+            if item["kind"] == "arm" and item["method"] in ("PUT", "PATCH", "POST", "DELETE")
+            and re.search(path_pattern, item["path"], re.IGNORECASE)]
 
 
 def leftovers(sim, build_ids=()):

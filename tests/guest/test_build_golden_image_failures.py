@@ -52,6 +52,9 @@ def test_fault_in_each_phase_cleans_up_and_rerun_succeeds(phase, guest_cache, fr
     assert build["status"] == "failed"
     assert build["failed_phase"] == expected_phase
     assert build["error"]
+    if faults:  # the root cause: the failing task's message with the injected ARM error code
+        assert faults[0]["code"] in build["error"], build["error"]
+        assert faults[0]["code"] in failure["result"]["msg"]
     assert build["outputs"]["managed_image"] is None and build["outputs"]["gallery_image_version"] is None
     # nothing of the build is left: no temporary group, VM, disk, network, image or gallery version
     assert gi_build.leftovers(sim, [build["build_id"]]) == []

@@ -3,8 +3,10 @@ from the host (the guest's root as the host sees it), or task results - never lo
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
+import stat
 
 import pytest
 
@@ -145,3 +147,175 @@ def test_role_stops_before_touching_a_guest_without_the_agent(linux_guest, guest
     assert (root / "var/lib/waagent/ovf-env.xml").is_file()
     assert list((root / "etc/ssh").glob("ssh_host_*_key"))
     assert not ran(run, "Deprovision with waagent, remove what it leaves, verify (one pipelined command)")
+
+
+# -- what the role leaves in the image (issue 10 item 5) and its check mode and bad input (issue 11) --------------
+ACCOUNT_FILES = ("passwd", "shadow", "group", "gshadow", "subuid", "subgid")
+DISABLE_ROOT = ('no-port-forwarding,no-agent-forwarding,no-X11-forwarding,command="echo \'Please login as the user '
+                '\\"azureuser\\" rather than the user \\"root\\".\';echo;sleep 10;exit 142" ')
+AUTHOR_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIImageAuthorKeyThatStaysInTheImage000000000000 ops@example"
+
+
+def build_key(guest_key):
+    return guest_key.with_name(guest_key.name + ".pub").read_text().strip()
+
+
+def key_blob(line):
+    return line.split("ssh-ed25519 ", 1)[1].split()[0] if "ssh-ed25519 " in line else None
+
+
+def fill_root_keys_as_cloud_init(guest, guest_key):
+    """cloud-init's disable_root (the default on Azure images) copies the VM's keys into root's authorized_keys,
+    behind a command that tells root to log in as the admin user; the image author's own key is kept."""
+    guest.nsenter("sh", "-ec", 'mkdir -p -m 700 /root/.ssh && cat > /root/.ssh/authorized_keys && '
+                  'chmod 600 /root/.ssh/authorized_keys',
+                  input=f"{AUTHOR_KEY}\n{DISABLE_ROOT}{build_key(guest_key)}\n")
+
+
+def users_in(root, name, user="azureuser"):
+    """Lines of an account database (or its backup) that name the user, as its entry or a member."""
+    path = root / "etc" / name
+    if not path.exists():
+        return []
+    return [line for line in path.read_text().splitlines()
+            if line.split(":")[0] == user or user in line.split(":")[-1].split(",")]
+
+
+def assert_no_build_account_traces(root, guest_key):
+    for name in ACCOUNT_FILES:
+        assert not users_in(root, name), name
+        assert not users_in(root, name + "-"), name + "-"  # shadow-utils' backups (userdel writes them)
+    backup = root / "etc/shadow-"
+    if backup.exists():  # the root password hash from before the lock must not survive in the backup
+        root_line = [line for line in backup.read_text().splitlines() if line.startswith("root:")][0]
+        assert root_line.startswith("root:*LOCK*:")
+    blob = key_blob(build_key(guest_key))
+    for keys in [root / "root/.ssh/authorized_keys", *(root / "home").glob("*/.ssh/authorized_keys")]:
+        if keys.exists():
+            assert blob not in keys.read_text(), keys
+            assert "Please login as the user" not in keys.read_text(), keys
+
+
+def test_role_removes_account_backups_and_build_keys(make_guest, guest_inventory, guest_key, tmp_path):
+    guest = make_guest()
+    root = guest.root
+    fill_root_keys_as_cloud_init(guest, guest_key)
+    assert users_in(root, "passwd")
+    assert key_blob(build_key(guest_key)) in (root / "root/.ssh/authorized_keys").read_text()
+
+    run = run_playbook(PLAYBOOK, inventory=guest_inventory(guest),
+                       env={"ANSIBLE_SSH_CONTROL_PATH_DIR": str(tmp_path / "cp")})
+
+    assert run.rc == 0, run.stdout[-3000:] + run.stderr[-2000:]
+    assert_sealed(root, other_homes=())
+    assert_no_build_account_traces(root, guest_key)
+    # The image author's own key in root's authorized_keys is not a build-time key: it stays.
+    assert (root / "root/.ssh/authorized_keys").read_text().splitlines() == [AUTHOR_KEY]
+    verdict = task(run, "Read the verdict")["result"]["ansible_facts"]["deprovision_result"]
+    for name in ("account_backups_clean", "build_keys_absent"):
+        assert verdict["checks"][name]["ok"], name
+
+
+def test_keeping_the_user_removes_the_build_key(make_guest, guest_inventory, guest_key, tmp_path):
+    """deprovision_delete_user=false keeps the account, not the key the build logged in with: every VM made from
+    the image would otherwise let whoever holds the build's private key in."""
+    guest = make_guest()
+    root = guest.root
+    fill_root_keys_as_cloud_init(guest, guest_key)
+    own_key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIUsersOwnKeyAddedByTheCustomisation0000000000 azureuser@laptop"
+    with open(root / "home/azureuser/.ssh/authorized_keys", "a", encoding="utf-8") as handle:
+        handle.write(own_key + "\n")
+
+    run = run_playbook(PLAYBOOK, inventory=guest_inventory(guest), extra_vars={"deprovision_delete_user": False},
+                       env={"ANSIBLE_SSH_CONTROL_PATH_DIR": str(tmp_path / "cp")})
+
+    assert run.rc == 0, run.stdout[-3000:] + run.stderr[-2000:]
+    assert users_in(root, "passwd")  # the user stays
+    blob = key_blob(build_key(guest_key))
+    assert (root / "home/azureuser/.ssh/authorized_keys").read_text().splitlines() == [own_key]
+    assert blob not in (root / "root/.ssh/authorized_keys").read_text()
+    verdict = task(run, "Read the verdict")["result"]["ansible_facts"]["deprovision_result"]
+    assert verdict["checks"]["build_keys_absent"]["ok"]
+
+
+def snapshot(guest):
+    """Everything the guest has changed against the base image, as the host sees it: the overlay's upper layer
+    (type, mode, owner, content or link target of every entry; whiteouts show deleted base files)."""
+    upper = guest.dir / "upper"
+    found = {}
+    for path in sorted(upper.rglob("*")):
+        info = path.lstat()
+        entry = (stat.S_IFMT(info.st_mode), stat.S_IMODE(info.st_mode), info.st_uid, info.st_gid)
+        if stat.S_ISREG(info.st_mode):
+            entry += (hashlib.sha256(path.read_bytes()).hexdigest(),)
+        elif stat.S_ISLNK(info.st_mode):
+            entry += (os.readlink(path),)
+        elif stat.S_ISCHR(info.st_mode):
+            entry += (info.st_rdev,)
+        found[str(path.relative_to(upper))] = entry
+    return found
+
+
+def test_check_mode_changes_nothing_in_the_guest(make_guest, guest_inventory, guest_key, tmp_path):
+    guest = make_guest()
+    fill_root_keys_as_cloud_init(guest, guest_key)
+    leave_build_residue(guest)
+    # sudo itself writes ~/.sudo_as_admin_successful on an admin's first sudo (any become does): let the build's
+    # customisation have done that already, as it would have, so that only the role's own writes would show.
+    guest.nsenter("su", "-s", "/bin/sh", "-c", "sudo -n true", "azureuser")
+    before = snapshot(guest)
+
+    run = run_playbook(PLAYBOOK, inventory=guest_inventory(guest), args=("--check",),
+                       env={"ANSIBLE_SSH_CONTROL_PATH_DIR": str(tmp_path / "cp")})
+
+    assert run.rc == 0, run.stdout[-3000:] + run.stderr[-2000:]
+    after = snapshot(guest)
+    assert {name: after.get(name) for name in set(before) | set(after) if before.get(name) != after.get(name)} == {}
+    assert task(run, "Report what check mode would do")["status"] == "ok"
+    assert not [item["task"] for item in run.results if item["result"].get("changed")]
+    # And the guest can still be reached afterwards, as the build user: nothing was sealed.
+    assert guest.nsenter("getent", "passwd", "azureuser").returncode == 0
+
+
+@pytest.mark.parametrize("bad", [
+    {"deprovision_os_type": "solaris"},
+    {"deprovision_delete_user": "maybe"},
+    {"deprovision_windows_agent_timeout": "soon"},
+    {"deprovision_azure_vm": "my-vm"},
+], ids=["os-type-choice", "delete-user-bool", "timeout-int", "azure-vm-dict"])
+def test_bad_role_arguments_fail_from_the_spec_before_any_change(make_guest, guest_inventory, tmp_path, bad):
+    guest = make_guest()
+    before = snapshot(guest)
+
+    run = run_playbook(PLAYBOOK, inventory=guest_inventory(guest), extra_vars=bad,
+                       env={"ANSIBLE_SSH_CONTROL_PATH_DIR": str(tmp_path / "cp")})
+
+    assert run.rc != 0
+    failed = [item for item in run.results if item["status"] == "failed"]
+    assert len(failed) == 1 and failed[0]["action"] == "ansible.builtin.validate_argument_spec", run.stdout[-2000:]
+    assert next(iter(bad)) in failed[0]["result"]["msg"]
+    assert [item["action"] for item in run.results] == ["ansible.builtin.include_role",
+                                                       "ansible.builtin.validate_argument_spec"]
+    assert snapshot(guest) == before
+
+
+def test_keeping_the_user_without_a_known_build_key_fails_instead_of_leaving_it(make_guest, guest_inventory,
+                                                                                 guest_key, tmp_path):
+    """No ovf-env.xml (a second run, an image Azure did not provision): the build key cannot be told apart from the
+    kept user's own keys, so the role fails naming the check, unless deprovision_build_keys names it."""
+    guest = make_guest()
+    (guest.root / "var/lib/waagent/ovf-env.xml").unlink()
+    run = run_playbook(PLAYBOOK, inventory=guest_inventory(guest), extra_vars={"deprovision_delete_user": False},
+                       env={"ANSIBLE_SSH_CONTROL_PATH_DIR": str(tmp_path / "cp")})
+    assert run.rc != 0
+    verdict = task(run, "Read the verdict")["result"]["ansible_facts"]["deprovision_result"]
+    assert verdict["failed"] == ["build_keys_known"]
+    assert task(run, "Check that the guest is deprovisioned")["status"] == "failed"
+
+    named = make_guest()
+    (named.root / "var/lib/waagent/ovf-env.xml").unlink()
+    run = run_playbook(PLAYBOOK, inventory=guest_inventory(named),
+                       env={"ANSIBLE_SSH_CONTROL_PATH_DIR": str(tmp_path / "cp2")},
+                       extra_vars={"deprovision_delete_user": False, "deprovision_build_keys": [build_key(guest_key)]})
+    assert run.rc == 0, run.stdout[-3000:] + run.stderr[-2000:]
+    assert not (named.root / "home/azureuser/.ssh/authorized_keys").exists()  # it held only the build key

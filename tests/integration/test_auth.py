@@ -111,8 +111,6 @@ def test_wrong_secret_fails_cleanly_without_showing_it(play, fresh_sim, no_crede
     assert WRONG_SECRET not in run.stdout + run.stderr + repr(run.results)
 
 
-@pytest.mark.skipif(not os.path.exists(os.path.join(os.path.dirname(os.path.dirname(HERE)), "plugins", "modules",
-                                                    "vm_generalize.py")), reason="vm_generalize not written yet")
 def test_module_defaults_action_group(play, fresh_sim, no_credentials_env):
     """Auth options set once for group/goldenimage.azure.azure reach a collection module."""
     playbook = """

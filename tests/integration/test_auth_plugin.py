@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-import os
-
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CREDENTIAL_ENV = ("AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET", "AZURE_SECRET", "AZURE_TENANT_ID", "AZURE_TENANT",
                   "AZURE_SUBSCRIPTION_ID", "AZURE_PROFILE", "AZURE_FEDERATED_TOKEN_FILE", "ANSIBLE_AZURE_AUTH_SOURCE")
-
-pytestmark = pytest.mark.skipif(not os.path.exists(os.path.join(ROOT, "plugins", "lookup", "marketplace_image.py")),
-                                reason="the marketplace_image lookup is not there yet")
 
 PLAYBOOK = """
 - name: Lookup authentication

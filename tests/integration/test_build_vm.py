@@ -26,6 +26,8 @@ def ssh_key(tmp_path_factory):
 
 
 def _play(task_args, check=False, name="build"):
+    if "state: absent" not in task_args and "allowed_sources" not in task_args:
+        task_args = task_args.rstrip() + "\nallowed_sources: [203.0.113.7/32]\n"
     args = "\n".join(f"        {line}" for line in task_args.strip().splitlines())
     return f"""
 - hosts: localhost
@@ -210,6 +212,7 @@ def test_absent_refuses_a_group_not_marked_temporary(play, fresh_sim, resources)
                                                                "tags": {"goldenimage-build-id": "x"}})
     run = play(_play("""
 state: absent
+build_id: x
 resource_group: rg-precious
 """))
     assert run.rc != 0

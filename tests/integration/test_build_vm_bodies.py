@@ -65,3 +65,37 @@ def test_vm_body_for_trusted_launch_linux():
     assert props["storageProfile"]["osDisk"]["deleteOption"] == "Delete"
     assert props["securityProfile"]["securityType"] == "TrustedLaunch"
     assert props["networkProfile"]["networkInterfaces"][0]["id"] == ids["network_interface"]
+
+
+def test_windows_winrm_listener_from_key_vault():
+    """On real Azure the WinRM HTTPS listener comes from a Key Vault certificate: listener + osProfile.secrets."""
+    ids = bv.resource_ids("sub", "rg", "vm1")
+    url = "https://kv-build.vault.azure.net/secrets/winrm/0123456789abcdef"
+    vault = "/subscriptions/sub/resourceGroups/rg-kv/providers/Microsoft.KeyVault/vaults/kv-build"
+    spec = {"vm_name": "vm1", "computer_name": "vm1", "admin_username": "gi", "os_type": "windows",
+            "admin_password": "x", "os_disk_type": "Premium_LRS", "vm_size": "Standard_D2s_v5",
+            "location": "westeurope", "image_reference": {"id": "/x"}, "winrm_certificate_url": url,
+            "key_vault_id": vault}
+    profile = bv.vm_body(spec, {}, ids)["properties"]["osProfile"]
+    assert profile["windowsConfiguration"]["winRM"] == {"listeners": [{"protocol": "Https", "certificateUrl": url}]}
+    assert profile["secrets"] == [{"sourceVault": {"id": vault},
+                                   "vaultCertificates": [{"certificateUrl": url, "certificateStore": "My"}]}]
+
+
+@pytest.mark.parametrize("build_id", ["ok", "web-2404.1", "A_b-9"])
+def test_safe_build_ids(build_id):
+    bv.check_build_id(build_id)
+
+
+@pytest.mark.parametrize("build_id", ["", None, ".", "..", "../../victim", "a/b", "a..b", "x.", "-x", "x" * 61])
+def test_unsafe_build_ids(build_id):
+    with pytest.raises(AzureError, match="build_id"):
+        bv.check_build_id(build_id)
+
+
+def test_any_source_needs_opt_in():
+    with pytest.raises(AzureError, match="allow_any_source"):
+        bv.check_sources(["203.0.113.7/32", "*"])
+    with pytest.raises(AzureError, match="empty"):
+        bv.check_sources([])
+    assert bv.check_sources(["*"], allow_any=True) == ["*"]

@@ -61,6 +61,7 @@ def test_capture_role_makes_an_image_and_deletes_the_vm(play, fresh_sim, output_
         location: westeurope
         image: "{URN}"
         ssh_public_key: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGqc1hGSzNoMQVBoQhDVdk0Bpq5Hj8ZydK4Y3wXhw1Uv test"
+        allowed_sources: [203.0.113.7/32]
       register: vm
     - name: Capture
       ansible.builtin.include_role:
@@ -92,18 +93,21 @@ def test_capture_role_makes_an_image_and_deletes_the_vm(play, fresh_sim, output_
     assert _types(fresh_sim) == ["Microsoft.Compute/images", "Microsoft.Resources/resourceGroups"]
 
 
+def _image(compute, group, name, tags):
+    compute.images.begin_create_or_update(group, name, {
+        "location": "westeurope", "tags": tags,
+        "properties": {"storageProfile": {"osDisk": {"osType": "Linux", "osState": "Generalized",
+                                                     "blobUri": f"https://acct.blob.core.windows.net/vhds/{name}.vhd"}}},
+    }).result()
+
+
 def test_outputs_rollback_deletes_only_the_builds_outputs(play, fresh_sim, output_group, compute):
-    compute.images.begin_create_or_update(output_group, "keep-me", {
-        "location": "westeurope", "tags": {"goldenimage-build-id": "other"},
-        "properties": {"storageProfile": {"osDisk": {"osType": "Linux", "osState": "Generalized",
-                                                     "blobUri": "https://acct.blob.core.windows.net/vhds/a.vhd"}}},
-    }).result()
-    compute.images.begin_create_or_update(output_group, "drop-me", {
-        "location": "westeurope", "tags": {"goldenimage-build-id": "failed-build"},
-        "properties": {"storageProfile": {"osDisk": {"osType": "Linux", "osState": "Generalized",
-                                                     "blobUri": "https://acct.blob.core.windows.net/vhds/b.vhd"}}},
-    }).result()
-    run = play(f"""
+    """Only what this run made: an earlier run's image of the same (reused) build id stays."""
+    _image(compute, output_group, "keep-other-build", {"goldenimage-build-id": "other", "goldenimage-run-id": "run2"})
+    _image(compute, output_group, "keep-earlier-run", {"goldenimage-build-id": "failed-build", "goldenimage-run-id": "run1"})
+    _image(compute, output_group, "keep-untagged-run", {"goldenimage-build-id": "failed-build"})
+    _image(compute, output_group, "drop-me", {"goldenimage-build-id": "failed-build", "goldenimage-run-id": "run2"})
+    rollback = f"""
 - hosts: localhost
   gather_facts: false
   tasks:
@@ -112,11 +116,17 @@ def test_outputs_rollback_deletes_only_the_builds_outputs(play, fresh_sim, outpu
         state: absent
         scope: outputs
         build_id: failed-build
-        managed_image: {{name: whatever, resource_group: {output_group}}}
-        gallery: {{resource_group: {output_group}, name: nogallery, image: nodef}}
-""")
+        {{run_id}}
+        managed_image: {{{{name: whatever, resource_group: {output_group}}}}}
+        gallery: {{{{resource_group: {output_group}, name: nogallery, image: nodef}}}}
+"""
+    refused = play(rollback.format(run_id=""))
+    assert refused.rc != 0
+    assert "run_id is required" in refused.task("Roll back")["result"]["msg"]
+    assert len(fresh_sim.admin.resources("Microsoft.Compute/images")) == 4
+    run = play(rollback.format(run_id="run_id: run2"))
     assert run.rc == 0, run.stdout[-3000:]
     result = run.task("Roll back")["result"]
     assert result["changed"] is True and len(result["deleted_ids"]) == 1
     names = sorted(i["name"] for i in fresh_sim.admin.resources("Microsoft.Compute/images"))
-    assert names == ["keep-me"]
+    assert names == ["keep-earlier-run", "keep-other-build", "keep-untagged-run"]

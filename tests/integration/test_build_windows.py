@@ -23,8 +23,12 @@ WINRM_PORT = 5986
 PASSWORD = "Bu1ld!Windows-2022"
 
 
-def _vars(tmp_path):
-    return {
+def _vars(tmp_path, guest=None):
+    extra = {}
+    if guest is not None:
+        # WinRM validates the listener's certificate (the default): trust the double's CA (fakewinrm --tls writes it)
+        extra["golden_image_winrm_ca_trust_path"] = str(guest["state"].parent / "ca.pem")
+    return extra | {
         "golden_image_location": "eastus",
         "golden_image_builds": [{
             "name": "windows-2022",
@@ -51,9 +55,12 @@ def _vars(tmp_path):
 @pytest.mark.parametrize("pooled_guest", [{"port": WINRM_PORT, "tls": True}], indirect=True)
 def test_windows_image_built_through_sysprep(fresh_sim, pooled_guest, resources, tmp_path):  # noqa: F811
     resources.resource_groups.create_or_update("rg-golden-images", {"location": "eastus"})
-    run = run_playbook(os.path.join(ROOT, "build-golden-image.yml"), sim_env=fresh_sim.env, extra_vars=_vars(tmp_path),
+    run = run_playbook(os.path.join(ROOT, "build-golden-image.yml"), sim_env=fresh_sim.env,
+                       extra_vars=_vars(tmp_path, pooled_guest),
                        timeout=900)
     assert run.rc == 0, (run.stdout[-5000:], run.stderr[-2000:])
+    # The given password reached the guest, and no task result or output line (issue 10).
+    assert PASSWORD not in run.stdout + run.stderr + json.dumps(run.results)
     with open(pooled_guest["state"], encoding="utf-8") as handle:
         state = json.load(handle)
     assert state["credentials"]["source"] == "provisioning"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import random
 import socket
 import subprocess
 import sys
@@ -147,7 +148,7 @@ def test_success_removes_answer_files_runs_sysprep_once_and_reaches_generalized(
     state = double.state
     assert state["rejected"] == []
     assert steps(state)[:4] == ["agent-services", "preflight", "cleanup", "sysprep-start"]
-    assert set(steps(state)[4:]) == {"sysprep-state"}
+    assert set(steps(state)[4:-1]) == {"sysprep-state"} and steps(state)[-1] == "build-account"
     invocations = state["sysprep"]["invocations"]
     assert len(invocations) == 1
     assert invocations[0]["path"] == r"C:\Windows\System32\Sysprep\Sysprep.exe"
@@ -332,7 +333,8 @@ def test_without_the_role_checks_the_double_fails_sysprep_like_windows(guest):
 
 # -- with the simulator: the double bound in the guest pool, a Windows VM, the mark ---------------------------
 def _free_loopback(port=5985):
-    for last in range(10, 250):
+    # random order: xdist workers probing in the same order would pick the same free address at once
+    for last in random.sample(range(10, 250), 240):
         address = f"127.77.1.{last}"
         with socket.socket() as probe:
             try:
@@ -356,7 +358,8 @@ def pooled_guest(request, fresh_sim, tmp_path):
     scenario = tmp_path / "scenario.json"
     scenario.write_text(json.dumps({"sysprep": {"outcome": "generalize", "polls": 2}}), encoding="utf-8")
     state_dir = tmp_path / "guest"
-    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""),
+               AZSIM_ADMIN_TOKEN=fresh_sim.admin_token)  # registering in the pool is an admin call
     command = [sys.executable, "-m", "fakewinrm", "serve", "--address", address, "--port", str(port),
                "--scenario", str(scenario), "--state-dir", str(state_dir), "--sim-url", fresh_sim.url,
                "--ca", fresh_sim.ca, "--name", name] + (["--tls"] if options["tls"] else [])
@@ -430,3 +433,129 @@ def test_marks_the_windows_vm_reached_through_the_guest_pool(fresh_sim, pooled_g
     assert state["registry"][SETUP_STATE_KEY]["ImageState"] == GENERALIZED
     tags = fresh_sim.admin.resource(vm["id"]).get("tags") or {}
     assert tags.get(TAG) == task(run, "Mark the VM deprovisioned")["result"]["deprovisioned_at"]
+
+
+# -- what Sysprep leaves: the build account and the VM's custom data (issue 10 item 5) ---------------------------------
+CUSTOM_DATA = r"C:\AzureData\CustomData.bin"
+FAIL_ACCOUNT = "Verify the build account's change"
+
+
+def profile_files(state, user):
+    return [name for name in state["files"] if name.lower().startswith(f"c:\\users\\{user.lower()}\\")]
+
+
+def test_custom_data_is_deleted_before_sysprep_and_checked(guest):
+    double, inv = guest()
+    assert CUSTOM_DATA in double.state["files"]
+    run = deprovision(inv)
+    assert run.rc == 0, run.stdout[-3000:]
+    state = double.state
+    assert CUSTOM_DATA not in state["sysprep"]["invocations"][0]["files_present"]
+    assert CUSTOM_DATA not in state["files"]
+    cleanup = [item for item in state["steps"] if item["step"] == "cleanup"][0]
+    assert r"%SystemDrive%\AzureData\CustomData.bin" in cleanup["config"]["paths"]
+    assert CUSTOM_DATA in task(run, "Record the result")["result"]["ansible_facts"]["deprovision_result"]["removed"]
+
+
+def test_custom_data_goes_whatever_the_cleanup_paths_and_stays_only_when_asked(guest):
+    double, inv = guest()
+    run = deprovision(inv, deprovision_windows_cleanup_paths=[])
+    assert run.rc == 0, run.stdout[-3000:]
+    assert CUSTOM_DATA not in double.state["files"]
+    kept, inv = guest()
+    run = deprovision(inv, deprovision_windows_remove_custom_data=False)
+    assert run.rc == 0, run.stdout[-3000:]
+    assert CUSTOM_DATA in kept.state["files"]
+
+
+def test_builtin_build_admin_is_disabled_after_sysprep_and_its_logon_refused(guest):
+    """Azure's admin account is the built-in Administrator (RID 500), which Windows cannot delete: disabled, with a
+    random password and its profile deleted, after Sysprep, by a process that outlives the WinRM command."""
+    double, inv = guest()
+    run = deprovision(inv)
+    assert run.rc == 0, run.stdout[-3000:]
+    state = double.state
+    account = state["accounts"][USER]
+    assert account["enabled"] is False and account["password_reset"] is True
+    assert profile_files(state, USER) == []
+    assert state["account_actions"] == [{"user": USER, "action": "disable", "deferred": True, "result": "disabled"}]
+    # After Sysprep had generalized the guest, and as the last command the role sent over this account.
+    names = steps(state)
+    assert names.index("build-account") > max(i for i, name in enumerate(names) if name == "sysprep-state")
+    assert names[-1] == "build-account"  # every check after it was refused: the account no longer logs on
+    with pytest.raises(winrm.exceptions.InvalidCredentialsError):
+        winrm.Session(f"http://127.0.0.1:{double.port}/wsman", auth=(USER, PASSWORD), transport="basic").run_ps("x")
+    result = task(run, "Record the account change")["result"]["ansible_facts"]["deprovision_result"]
+    assert result["build_account"]["action"] == "disable" and result["build_account"]["builtin"] is True
+    assert result["build_account"]["logon_refused"] is True
+    assert task(run, "Verify the build account's change")["status"] == "ok"
+
+
+def test_regular_build_account_is_removed(guest):
+    double, inv = guest({"build_account_builtin": False})
+    run = deprovision(inv)
+    assert run.rc == 0, run.stdout[-3000:]
+    state = double.state
+    assert USER not in state["accounts"] and profile_files(state, USER) == []
+    assert state["account_actions"][0]["result"] == "removed"
+
+
+def test_disable_option_keeps_a_regular_account_disabled(guest):
+    double, inv = guest({"build_account_builtin": False})
+    run = deprovision(inv, deprovision_windows_build_account="disable")
+    assert run.rc == 0, run.stdout[-3000:]
+    account = double.state["accounts"][USER]
+    assert account["enabled"] is False and account["password_reset"] is True
+
+
+def test_keep_option_leaves_the_account(guest):
+    double, inv = guest()
+    run = deprovision(inv, deprovision_windows_build_account="keep")
+    assert run.rc == 0, run.stdout[-3000:]
+    state = double.state
+    assert state["accounts"][USER]["enabled"] is True and "build-account" not in steps(state)
+    assert state["account_actions"] == []
+
+
+def test_another_build_account_is_removed_at_once_and_checked_in_the_guest(guest):
+    double, inv = guest({"extra_accounts": ["customizer"]})
+    run = deprovision(inv, deprovision_windows_build_user="customizer")
+    assert run.rc == 0, run.stdout[-3000:]
+    state = double.state
+    assert "customizer" not in state["accounts"] and profile_files(state, "customizer") == []
+    assert state["accounts"][USER]["enabled"] is True  # the connection's account was not the one asked for
+    assert state["account_actions"] == [{"user": "customizer", "action": "remove", "deferred": False,
+                                         "result": "removed"}]
+    assert task(run, "Check that the build account no longer accepts logons")["status"] == "skipped"
+
+
+def test_missing_build_account_fails_before_anything_changes(guest):
+    double, inv = guest()
+    run = deprovision(inv, deprovision_windows_build_user="nobody")
+    failure = failed_task(run)
+    assert failure["task"] == FAIL_BLOCKERS and "nobody" in failure["result"]["msg"]
+    state = double.state
+    assert steps(state) == ["agent-services", "preflight"] and state["sysprep"]["invocations"] == []
+    assert CUSTOM_DATA in state["files"]
+
+
+def test_account_that_still_logs_on_fails_within_the_bound(guest):
+    """The check is real: when the detached change never happens, the build credentials still work and the role
+    fails after deprovision_windows_build_account_timeout, naming the account."""
+    double, inv = guest({"account_change_lost": True})
+    run = deprovision(inv, deprovision_windows_build_account_timeout=3)
+    failure = failed_task(run)
+    assert failure["task"] == FAIL_ACCOUNT and USER in failure["result"]["msg"]
+    state = double.state
+    assert steps(state).count("build-account-check") == 3
+    assert state["accounts"][USER]["enabled"] is True
+    assert not ran(run, "Mark the VM deprovisioned")
+
+
+def test_check_mode_leaves_the_account_and_custom_data(guest):
+    double, inv = guest()
+    run = deprovision(inv, args=("--check",))
+    assert run.rc == 0, run.stdout[-3000:]
+    state = double.state
+    assert CUSTOM_DATA in state["files"] and state["accounts"][USER]["enabled"] is True
+    assert state["account_actions"] == [] and "build-account" not in steps(state)

@@ -180,14 +180,20 @@ def test_failed_update_still_restores_power_state(fresh_sim, play, compute, vm):
 def test_transient_errors_on_deallocate_and_update_are_retried(fresh_sim, play, compute, vm, status):
     fresh_sim.admin.faults([{"method": "POST", "path": "/deallocate$", "status": status, "times": 1},
                             {"method": "PATCH", "path": "/disks/[^/]+$", "status": status, "times": 1}])
+    since = fresh_sim.admin.last_seq()
     run = play(playbook({"vm": "build-vm", "resource_group": "rg-build", "luns": [0], "sku": "StandardSSD_LRS",
                          "allow_deallocate": True}))
     assert run.rc == 0, run.stdout
+    # the refused deallocate and disk update were each sent again, once
+    sent = writes(fresh_sim, since)
+    assert [r["status"] for r in sent if r["method"] == "POST" and r["path"].endswith("/deallocate")] == [status, 202]
+    assert [r["status"] for r in sent if r["method"] == "PATCH"] == [status, 202]
     assert data_disk(fresh_sim, vm)["sku"]["name"] == "StandardSSD_LRS"
     assert setup.power_state(setup.get_vm(compute, "rg-build", "build-vm")) == "running"
 
 
 def test_timeout_names_the_operation(fresh_sim, play, compute, vm):
+    fresh_sim.admin.freeze_clock()  # simulated time moves only when the test says so
     fresh_sim.admin.settings(time_scale=1000.0)
     run = play(playbook({"vm": "build-vm", "resource_group": "rg-build", "luns": [0], "size_gb": 128,
                          "wait_timeout": 2}))

@@ -256,6 +256,7 @@ def test_failed_version_kept_on_request(fresh_sim, play, vm):
 
 def test_replication_timeout_names_operation_reports_progress_and_cleans_up(fresh_sim, play, compute, vm):
     _existing_versions(compute, vm, [])
+    fresh_sim.admin.freeze_clock()  # simulated time moves only when the test says so
     fresh_sim.admin.settings(time_scale=100.0)
     run = play(playbook({"source": vm["id"], "wait_timeout": 3,
                          "gallery": gallery(target_regions=[{"name": "eastus"}, {"name": "westeurope"}])}))
@@ -274,9 +275,14 @@ def test_replication_timeout_names_operation_reports_progress_and_cleans_up(fres
 def test_transient_errors_are_retried(fresh_sim, play, vm):
     fresh_sim.admin.faults([{"method": "PUT", "path": "/versions/[^/]+$", "status": 503, "times": 1},
                             {"method": "PUT", "path": "/images/[^/]+$", "status": 429, "times": 1}])
+    since = fresh_sim.admin.last_seq()
     run = play(playbook({"source": vm["id"], "gallery": gallery()}))
     assert run.rc == 0, run.stdout
     assert versions(fresh_sim) == ["1.0.0"]
+    # each refused PUT was sent again, and only once more
+    puts = [(r["path"].split("/")[-2], r["status"]) for r in writes(fresh_sim, since) if r["method"] == "PUT"]
+    assert [status for kind, status in puts if kind == "images"] == [429, 201], puts
+    assert [status for kind, status in puts if kind == "versions"] == [503, 201], puts
 
 
 def test_snapshot_source_infers_generation(fresh_sim, play, compute, vm):

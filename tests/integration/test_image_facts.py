@@ -183,7 +183,7 @@ def test_managed_and_gallery_images(play, fresh_sim, compute, resources):
     ({"managed_image": {"resource_group": "rg-images", "name": "nope"}}, ["Resource group 'rg-images' does not exist"]),
     ({"location": "eastus", "images": ["RedHat:RHEL:8-lvm-gen2:latest"], "max_concurrency": 0}, ["max_concurrency"]),
     ({"location": "eastus", "images": [{"publisher": "RedHat", "offer": "RHEL", "sku": "8-lvm-gen2", "version": 8.10}]},
-     ["Quote the version"]),
+     ["is a number", "Quote it", "8.10.2025010210, 8.10.2024070513"]),
 ])
 def test_bad_input_fails_cleanly(play, args, fragments):
     run = play("""

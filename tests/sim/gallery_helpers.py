@@ -2,19 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.util
-
-import pytest
-
 RG = "rg-gallery"
 LOCATION = "eastus"
 GALLERY = "golden_images.v1"
 VHD = "https://goldenstore01.blob.core.windows.net/vhds/ubuntu-os.vhd"
 DEFINITION = "ubuntu-2404"
-
-
-def provider_present(name):
-    return importlib.util.find_spec(f"azsim.providers.{name}") is not None
 
 
 def make_group(resources, name=RG):
@@ -57,9 +49,7 @@ def make_gallery_with_definition(compute, resources, name=DEFINITION):
 
 
 def make_managed_image(compute, fresh_sim, name="img-ubuntu", generation="V2", os_state="Generalized"):
-    """A managed image from a VHD, created through the real SDK (skips when the images provider is absent)."""
-    if not provider_present("compute_image"):
-        pytest.skip("needs the managed images provider")
+    """A managed image from a VHD, created through the real SDK."""
     return (
         compute.images.begin_create_or_update(
             RG,

@@ -5,11 +5,10 @@ every ARM and Entra request; a broken finisher fails only its own operation."""
 from __future__ import annotations
 
 import pytest
-import requests
 
 
 def _post(sim, path, body):
-    return requests.post(f"{sim.url}/_azsim/{path}", json=body, verify=sim.ca, timeout=30)
+    return sim.admin.raw("POST", path, body)
 
 
 @pytest.mark.parametrize("body", [
@@ -54,8 +53,7 @@ def test_bad_guest_ports_are_400(fresh_sim, ports):
 
 
 def test_request_log_since_must_be_a_number(fresh_sim):
-    response = requests.get(f"{fresh_sim.url}/_azsim/requests", params={"since": "yesterday"}, verify=fresh_sim.ca,
-                            timeout=30)
+    response = fresh_sim.admin.raw("GET", "requests", since="yesterday")
     assert response.status_code == 400, response.text
 
 

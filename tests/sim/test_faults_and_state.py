@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from azure.core.exceptions import HttpResponseError
 from azure.identity import ClientSecretCredential
@@ -58,18 +60,44 @@ def test_seeded_probabilistic_faults_repeat_exactly(fresh_sim):
     assert set(first) == {200, 503}
 
 
-def test_state_is_shared_by_client_processes(fresh_sim, play):
-    run = play("""
-        - hosts: localhost
-          gather_facts: false
-          tasks:
-            - name: Create a group from a separate process with the REST API
-              ansible.builtin.uri:
-                url: "{{ lookup('env', 'AZSIM_URL') }}/_azsim/health"
-                ca_path: "{{ lookup('env', 'REQUESTS_CA_BUNDLE') }}"
-    """)
-    assert run.rc == 0, run.stdout + run.stderr
-    assert run.task("Create a group from a separate process with the REST API")["result"]["json"]["status"] == "ok"
+CLIENT_SCRIPT = r"""
+import json, os, sys
+from azure.identity import ClientSecretCredential
+from azure.mgmt.resource.resources import ResourceManagementClient
+
+env = os.environ
+credential = ClientSecretCredential(env["AZURE_TENANT_ID"], env["AZURE_CLIENT_ID"], env["AZURE_CLIENT_SECRET"],
+                                    authority=env["AZURE_AUTHORITY_HOST"], disable_instance_discovery=True)
+client = ResourceManagementClient(credential, env["AZURE_SUBSCRIPTION_ID"], base_url=env["AZSIM_URL"] + "/",
+                                  credential_scopes=[env["AZSIM_URL"] + "/.default"])
+if sys.argv[1] == "write":
+    client.resource_groups.create_or_update("rg-shared", {"location": "westeurope", "tags": {"writer": str(os.getpid())}})
+    print(json.dumps({"pid": os.getpid()}))
+else:
+    group = client.resource_groups.get("rg-shared")
+    print(json.dumps({"pid": os.getpid(), "location": group.location, "tags": group.tags}))
+"""
+
+
+def _client_process(fresh_sim, action):
+    import json
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", CLIENT_SCRIPT, action], env=dict(os.environ, **fresh_sim.env),
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_state_is_shared_by_client_processes(fresh_sim):
+    """One client process writes a resource group through the real SDK; a second one reads it back."""
+    writer = _client_process(fresh_sim, "write")
+    reader = _client_process(fresh_sim, "read")
+    assert reader["pid"] != writer["pid"]
+    assert (reader["location"], reader["tags"]) == ("westeurope", {"writer": str(writer["pid"])})
+    group = fresh_sim.admin.resource(f"/subscriptions/{fresh_sim.subscription_id}/resourceGroups/rg-shared")
+    assert group["tags"] == {"writer": str(writer["pid"])}
 
 
 def test_state_survives_restart(tmp_path):

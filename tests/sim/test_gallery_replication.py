@@ -1,4 +1,6 @@
-"""Image version replication as ``$expand=ReplicationStatus`` shows it, with real operation durations."""
+"""Image version replication as ``$expand=ReplicationStatus`` shows it, with real operation durations on the
+simulator's clock: the clock is frozen and the tests move it forward (``admin.advance``), so what each step
+sees does not depend on how fast the machine runs."""
 
 import pytest
 from azure.core.exceptions import HttpResponseError
@@ -25,9 +27,20 @@ def definition(compute, resources, fresh_sim):
     )
 
 
+DURATION = 400.0  # simulated seconds; only admin.advance moves the frozen clock
+
+
 def slow_replication(sim):
-    """Replication lasts a few real seconds: long enough to be seen in progress, short enough for a test."""
-    sim.admin.settings(time_scale=1.0, durations={"gallery_image_version.create": 4.0})
+    """Replication takes DURATION seconds of simulated time, which passes only when the test advances it."""
+    sim.admin.freeze_clock()
+    sim.admin.settings(time_scale=1.0, durations={"gallery_image_version.create": DURATION})
+
+
+def finished(poller):
+    """The poller's result once the operation is done in the simulator (bounded: never waits for the clock)."""
+    poller.wait(60)
+    assert poller.done(), "the operation did not finish once its simulated duration had passed"
+    return poller.result()
 
 
 def replication(compute, name="1.0.0"):
@@ -48,13 +61,17 @@ def test_replication_progresses_then_completes(compute, fresh_sim, definition):
     assert all(item.state in ("Replicating", "Completed") for item in status.summary)
     assert any(item.state == "Replicating" and item.progress < 100 for item in status.summary)
     seen = {item.region: item.progress for item in status.summary}
-    while not poller.done():
-        _, status = replication(compute)
-        for item in status.summary:  # progress never goes backwards
+    for _ in range(int(DURATION // 50) - 1):  # up to 350 of 400 s: every region moves, none goes backwards
+        fresh_sim.admin.advance(50)
+        state, status = replication(compute)
+        assert state == "Creating"
+        for item in status.summary:
             assert item.progress >= seen[item.region]
             seen[item.region] = item.progress
-        poller.wait(0.5)
-    assert poller.result().provisioning_state == "Succeeded"
+    assert all(0 < progress for progress in seen.values())
+    assert any(item.state == "Replicating" for item in status.summary)
+    fresh_sim.admin.advance(50)
+    assert finished(poller).provisioning_state == "Succeeded"
     state, status = replication(compute)
     assert state == "Succeeded" and status.aggregated_state == "Completed"
     assert [(item.state, item.progress) for item in status.summary] == [("Completed", 100)] * 3
@@ -113,8 +130,14 @@ def test_failing_region_stalls_while_others_finish(compute, fresh_sim, definitio
     )
     _, status = replication(compute)
     assert status.aggregated_state == "InProgress"
+    fresh_sim.admin.advance(DURATION / 2)
+    _, status = replication(compute)
+    assert status.aggregated_state == "InProgress"
+    progress = {item.region: item.progress for item in status.summary}
+    assert all(progress["West Europe"] < progress[region] for region in ("East US", "West US 3"))  # it lags
+    fresh_sim.admin.advance(DURATION / 2)
     with pytest.raises(HttpResponseError):
-        poller.result()
+        finished(poller)
     state, status = replication(compute)
     failed = [item for item in status.summary if item.state == "Failed"]
     assert state == "Failed" and [item.region for item in failed] == ["West Europe"]
@@ -138,8 +161,9 @@ def test_added_region_replicates(compute, fresh_sim, definition):
     assert state == "Updating"
     by_region = {item.region: item for item in status.summary}
     assert by_region["East US"].state == "Completed"
-    assert by_region["North Europe"].state in ("Replicating", "Completed")
-    assert poller.result().provisioning_state == "Succeeded"
+    assert by_region["North Europe"].state == "Replicating"
+    fresh_sim.admin.advance(DURATION)
+    assert finished(poller).provisioning_state == "Succeeded"
     assert replication(compute)[1].aggregated_state == "Completed"
 
 

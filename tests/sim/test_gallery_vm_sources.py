@@ -3,11 +3,7 @@
 import pytest
 from azure.core.exceptions import HttpResponseError
 
-from tests.sim.gallery_helpers import GALLERY, LOCATION, RG, make_definition, make_gallery, make_group, provider_present
-
-pytestmark = pytest.mark.skipif(
-    not (provider_present("compute_vm") and provider_present("network")), reason="needs the VM and network providers"
-)
+from tests.sim.gallery_helpers import GALLERY, LOCATION, RG, make_definition, make_gallery, make_group
 
 SSH_KEY = (
     "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQC7golden0image0test0key0only0for0the0simulator0"

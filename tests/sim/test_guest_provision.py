@@ -9,8 +9,6 @@ from azure.core.exceptions import HttpResponseError
 from tests.sim.test_network_helpers import (SSH_KEY, build_vm_network, create_vm, failing_command, guest_pool,
                                             writer_command)
 
-pytest.importorskip("azsim.providers.compute_vm", reason="needs the VM provider")
-
 GROUP = "rg-provision"
 
 

@@ -5,8 +5,6 @@ from azure.core.exceptions import HttpResponseError, ResourceExistsError, Resour
 
 from tests.sim.test_network_helpers import LOCATION, build_vm_network, create_vm
 
-pytest.importorskip("azsim.providers.compute_vm", reason="needs the VM provider")
-
 GROUP = "rg-capture"
 
 

@@ -1,6 +1,7 @@
 """Malformed request bodies on every ARM PUT/PATCH route: always ARM's 400, never a 500.
 
-One world (every resource type) is built once for the module over raw HTTPS; each route then receives
+One world (every resource type) is built once for the module over raw HTTPS, in a simulator of its own (no
+other test resets it, whichever order xdist runs them in); each route then receives
 bodies of the wrong shape. Wrong JSON types are 400 InvalidRequestContent (ARM deserialises into typed
 models before the provider runs), a missing location on a create is 400 LocationRequired, and numbers
 written as strings (or scalars where a string belongs) are converted, as Json.NET does.
@@ -11,6 +12,7 @@ from __future__ import annotations
 import pytest
 
 from azsim.server import Sim
+from azsim.testing import SimServer
 from tests.sim.wire import Wire
 
 RG = "/resourceGroups/rg-fuzz"
@@ -98,15 +100,14 @@ def _body(body, sub):
 
 
 @pytest.fixture(scope="module")
-def world(sim):
-    sim.admin.reset(settings=True)
-    sim.admin.settings(throttling={"enabled": False})  # hundreds of writes in a few seconds
-    wire = Wire(sim)
-    for method, path, body, _ in WORLD:
-        response = wire.request(method, wire.sub(path), _body(body, wire.sub()))
-        assert response.status_code in (200, 201, 202), (path, response.text)
-    yield wire
-    sim.admin.reset(settings=True)
+def world():
+    # hundreds of writes in a few seconds: no throttling
+    with SimServer(time_scale=0.0, settings={"throttling": {"enabled": False}}) as own:
+        wire = Wire(own)
+        for method, path, body, _ in WORLD:
+            response = wire.request(method, wire.sub(path), _body(body, wire.sub()))
+            assert response.status_code in (200, 201, 202), (path, response.text)
+        yield wire
 
 
 def test_every_put_and_patch_route_is_covered():

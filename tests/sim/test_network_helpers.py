@@ -68,7 +68,7 @@ def failing_command(message="useradd: cannot lock /etc/passwd", code=3):
 
 @contextlib.contextmanager
 def guest_pool(admin):
-    """Register guests for one test; remove them afterwards (a reset keeps guests, other tests must not see them)."""
+    """Register guests for one test; remove them afterwards (the next test's reset would too)."""
     names = []
 
     def register(name, address, command=None, os_type="linux"):

@@ -69,7 +69,6 @@ def test_vnet_put_without_subnets_drops_unused_ones(network, resources, fresh_si
 
 
 def test_nic_used_by_a_vm_cannot_be_deleted(network, resources, compute, fresh_sim):
-    pytest.importorskip("azsim.providers.compute_vm", reason="needs the VM provider")
     from tests.sim.test_network_helpers import create_vm
 
     built = build_vm_network(network, resources, GROUP)

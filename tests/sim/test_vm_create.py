@@ -149,11 +149,9 @@ def test_specialized_os_disk_refuses_os_profile(compute, nic, marketplace, fresh
     assert stored(fresh_sim, disk.id)["managedBy"].lower() == vm.id.lower()
 
 
-# -- managed image and gallery sources (their providers belong to another part of the simulator) ---
+# -- managed image and gallery sources -------------------------------------------------------------
 @pytest.fixture
 def image_group(network, resources):
-    if not gallery.provider_present("compute_image"):
-        pytest.skip("the managed image provider is not available in this simulator")
     gallery.make_group(resources)
     return make_nic(network, gallery.RG)
 
@@ -168,8 +166,6 @@ def test_vm_from_a_managed_image(compute, image_group, fresh_sim):
 
 
 def test_vm_from_the_latest_gallery_image_version(compute, image_group, fresh_sim):
-    if not gallery.provider_present("gallery"):
-        pytest.skip("the gallery provider is not available in this simulator")
     image_id = gallery.make_managed_image(compute, fresh_sim)
     gallery.make_gallery(compute)
     definition = gallery.make_definition(compute)
@@ -210,8 +206,6 @@ def test_put_on_an_existing_vm_adds_a_data_disk(compute, nic, marketplace, fresh
 
 
 def test_gallery_image_requiring_trusted_launch(compute, image_group, fresh_sim):
-    if not gallery.provider_present("gallery"):
-        pytest.skip("the gallery provider is not available in this simulator")
     image_id = gallery.make_managed_image(compute, fresh_sim)
     gallery.make_gallery(compute)
     definition = gallery.make_definition(compute, security="TrustedLaunch")

@@ -1,13 +1,10 @@
-"""Builders shared by the VM and disk tests (no tests here): a NIC to attach, VM bodies, and skips for
-providers another part of the simulator supplies (marketplace, network)."""
+"""Builders shared by the VM and disk tests (no tests here): a NIC to attach, VM bodies, and a check that the
+marketplace answers (a failure there is a failure of every VM test, never a skip)."""
 
 from __future__ import annotations
 
 import contextlib
 import copy
-
-import pytest
-from azure.core.exceptions import HttpResponseError
 
 LOCATION = "eastus"
 UBUNTU_GEN2 = {"publisher": "Canonical", "offer": "0001-com-ubuntu-server-jammy", "sku": "22_04-lts-gen2",
@@ -18,10 +15,8 @@ SSH_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGoldenImageTestKeyOnlyForTheSimu
 
 
 def require_marketplace(compute):
-    try:
-        compute.virtual_machine_images.list_publishers(LOCATION)
-    except HttpResponseError:
-        pytest.skip("the marketplace provider is not available in this simulator")
+    """The marketplace answers: an error here fails the test that needs it."""
+    assert compute.virtual_machine_images.list_publishers(LOCATION)
 
 
 def make_group(resources, name="rg-vm"):
@@ -31,13 +26,10 @@ def make_group(resources, name="rg-vm"):
 
 def make_nic(network, group, name="nic"):
     """A NIC in its own vnet (no public IP), through the real network SDK."""
-    try:
-        vnet = network.virtual_networks.begin_create_or_update(group, f"{name}-vnet", {
-            "location": LOCATION, "properties": {
-                "addressSpace": {"addressPrefixes": ["10.0.0.0/16"]},
-                "subnets": [{"name": "default", "properties": {"addressPrefix": "10.0.0.0/24"}}]}}).result()
-    except HttpResponseError:
-        pytest.skip("the network provider is not available in this simulator")
+    vnet = network.virtual_networks.begin_create_or_update(group, f"{name}-vnet", {
+        "location": LOCATION, "properties": {
+            "addressSpace": {"addressPrefixes": ["10.0.0.0/16"]},
+            "subnets": [{"name": "default", "properties": {"addressPrefix": "10.0.0.0/24"}}]}}).result()
     subnet_id = vnet.subnets[0].id
     nic = network.network_interfaces.begin_create_or_update(group, name, {
         "location": LOCATION, "properties": {"ipConfigurations": [
@@ -46,7 +38,7 @@ def make_nic(network, group, name="nic"):
 
 
 def vm_network(compute, network, resources, group="rg-vm"):
-    """The marketplace (or a skip), the resource group and a NIC in it: what every VM test needs first."""
+    """The marketplace check, the resource group and a NIC in it: what every VM test needs first."""
     require_marketplace(compute)
     make_group(resources, group)
     return make_nic(network, group)

@@ -94,6 +94,7 @@ def test_restart_keeps_the_vm_running(compute, vm):
 
 
 def test_transitional_state_while_deallocating(compute, vm, fresh_sim):
+    fresh_sim.admin.freeze_clock()  # simulated time moves only when the test says so
     fresh_sim.admin.settings(time_scale=1.0)
     compute.virtual_machines.begin_deallocate(RG, "vm1", polling=False).result()
     current = compute.virtual_machines.get(RG, "vm1", expand="instanceView")
@@ -104,6 +105,7 @@ def test_transitional_state_while_deallocating(compute, vm, fresh_sim):
 
 
 def test_second_operation_while_one_runs_is_refused(compute, vm, fresh_sim):
+    fresh_sim.admin.freeze_clock()  # simulated time moves only when the test says so
     fresh_sim.admin.settings(time_scale=1.0)
     compute.virtual_machines.begin_power_off(RG, "vm1", polling=False).result()
     with pytest.raises(ResourceExistsError) as raised:

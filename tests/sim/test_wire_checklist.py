@@ -99,6 +99,7 @@ def test_metadata_endpoints_for_custom_clouds(wire):
 
 # -- LRO: AAO/Location, Retry-After 1 never 0, monitor body JSON with status ------------------
 def test_resource_group_delete_is_location_polled(wire, fresh_sim):
+    fresh_sim.admin.freeze_clock()  # simulated time moves only when the test says so
     fresh_sim.admin.settings(time_scale=1.0)
     wire.group("rg-lro")
     response = wire.request("DELETE", wire.sub("/resourcegroups/rg-lro"))
@@ -134,16 +135,21 @@ def test_no_retry_after_on_client_errors(wire):
 
 
 def test_throttling_answers_429_with_retry_after(wire, fresh_sim):
+    # the bucket refills on the simulator's clock: frozen, only admin.advance refills it
+    fresh_sim.admin.freeze_clock()
     fresh_sim.admin.post("settings", {"throttling": {"reads": {"capacity": 3, "refill_per_s": 0.5}}})
     statuses = [wire.request("GET", wire.sub("/resourcegroups")) for _ in range(5)]
-    throttled = [response for response in statuses if response.status_code == 429]
-    assert throttled, [response.status_code for response in statuses]
-    assert int(throttled[0].headers["Retry-After"]) >= 1
-    assert throttled[0].json()["error"]["code"] == "SubscriptionRequestsThrottled"
-    assert int(statuses[0].headers["x-ms-ratelimit-remaining-subscription-reads"]) == 2
+    assert [response.status_code for response in statuses] == [200, 200, 200, 429, 429]
+    throttled = statuses[3]
+    assert throttled.headers["Retry-After"] == "2"  # one token at 0.5 per second
+    assert throttled.json()["error"]["code"] == "SubscriptionRequestsThrottled"
+    assert [int(response.headers["x-ms-ratelimit-remaining-subscription-reads"]) for response in statuses[:3]] == [2, 1, 0]
+    fresh_sim.admin.advance(2)  # the Retry-After later: exactly one token back
+    assert [wire.request("GET", wire.sub("/resourcegroups")).status_code for _ in range(2)] == [200, 429]
 
 
 def test_write_bucket_is_separate_from_reads(wire, fresh_sim):
+    fresh_sim.admin.freeze_clock()
     fresh_sim.admin.post("settings", {"throttling": {"reads": {"capacity": 1, "refill_per_s": 0.01}}})
     wire.request("GET", wire.sub("/resourcegroups"))
     assert wire.request("GET", wire.sub("/resourcegroups")).status_code == 429

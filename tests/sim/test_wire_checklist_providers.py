@@ -66,6 +66,7 @@ def test_gallery_create_is_201(wire, resources):
 def test_post_actions_carry_both_polling_headers(wire, compute, vm_group, fresh_sim):
     group, nic = vm_group
     create_vm(compute, group, "vm1", vm_body(nic))
+    fresh_sim.admin.freeze_clock()  # simulated time moves only when the test says so
     fresh_sim.admin.settings(time_scale=1.0)
     response = wire.request("POST", wire.sub(VM_PATH.format(group=group, name="vm1") + "/deallocate"))
     assert response.status_code == 202
@@ -87,6 +88,7 @@ def test_post_actions_carry_both_polling_headers(wire, compute, vm_group, fresh_
 def test_transitional_state_during_deallocate(wire, compute, vm_group, fresh_sim):
     group, nic = vm_group
     create_vm(compute, group, "vm1", vm_body(nic))
+    fresh_sim.admin.freeze_clock()  # simulated time moves only when the test says so
     fresh_sim.admin.settings(time_scale=1.0)
     wire.request("POST", wire.sub(VM_PATH.format(group=group, name="vm1") + "/deallocate"))
     view = wire.request("GET", wire.sub(VM_PATH.format(group=group, name="vm1")),

@@ -126,7 +126,7 @@ def test_plain_http_endpoints_are_refused(bare_env):
 def test_explicit_ca_bundle_reaches_every_client(fresh_sim, tmp_path):
     session = AzureSession({}, environ=dict(fresh_sim.env, HOME=str(tmp_path)))
 
-    assert session.client_kwargs()["connection_verify"] == fresh_sim.ca or fresh_sim.env["REQUESTS_CA_BUNDLE"]
+    assert session.client_kwargs()["connection_verify"] == fresh_sim.env["REQUESTS_CA_BUNDLE"]
     assert session.client_kwargs()["credential_scopes"] == [fresh_sim.url + "/.default"]
 
 
@@ -148,11 +148,11 @@ def test_auto_order(bare_env, tmp_path, extra, expected):
 
 def test_auto_prefers_an_existing_credentials_file_over_managed_identity(bare_env, tmp_path):
     (tmp_path / ".azure").mkdir()
-    (tmp_path / ".azure" / "credentials").write_text("[default]\nsubscription_id=s1\n")
+    (tmp_path / ".azure" / "credentials").write_text("[default]\nsubscription_id=00000000-0000-4000-8000-0000000000aa\n")
 
     session = AzureSession({}, environ=dict(bare_env, IDENTITY_ENDPOINT="https://127.0.0.1:1/msi/token"))
 
-    assert (session.auth_source, session.subscription_id) == ("credential_file", "s1")
+    assert (session.auth_source, session.subscription_id) == ("credential_file", "00000000-0000-4000-8000-0000000000aa")
 
 
 def test_auto_uses_the_cli_when_az_is_installed(bare_env, tmp_path):

@@ -152,6 +152,7 @@ def test_wait_for_returns_the_result(fresh_sim, session):
 
 
 def test_wait_for_timeout_names_the_operation(fresh_sim, session):
+    fresh_sim.admin.freeze_clock()  # simulated time moves only when the test says so
     fresh_sim.admin.settings(time_scale=1)  # resource group deletion takes 30 s
     session.resources().resource_groups.create_or_update("rg-slow", {"location": "eastus"})
     poller = session.resources().resource_groups.begin_delete("rg-slow", polling_interval=1)

@@ -55,10 +55,14 @@ def test_states_from_instance_view():
 
 
 def test_resolve_vm_by_id():
-    rid = "/subscriptions/s/resourceGroups/rg1/providers/Microsoft.Compute/virtualMachines/vm9"
-    assert _generalize.resolve_vm(vm_id=rid) == ("rg1", "vm9")
+    sub = "00000000-0000-4000-8000-000000000002"
+    rid = "/subscriptions/%s/resourceGroups/rg1/providers/Microsoft.Compute/virtualMachines/vm9" % sub
+    assert _generalize.resolve_vm(vm_id=rid) == (sub, "rg1", "vm9")  # acted on in the id's subscription
+    assert _generalize.resolve_vm("vm9", "rg1") == (None, "rg1", "vm9")  # the configured one
     with pytest.raises(AzureError, match=r"^id: "):
-        _generalize.resolve_vm(vm_id="/subscriptions/s/resourceGroups/rg1/providers/Microsoft.Compute/disks/d")
+        _generalize.resolve_vm(vm_id="/subscriptions/%s/resourceGroups/rg1/providers/Microsoft.Compute/disks/d" % sub)
+    with pytest.raises(AzureError, match=r"^id: .*not a subscription id"):
+        _generalize.resolve_vm(vm_id=rid.replace(sub, "s"))
 
 
 def test_utc_now_is_iso8601_z():

@@ -200,9 +200,13 @@ def test_bad_input_names_the_part_and_suggests(client, urn, location, bad, sugge
     ("a:b:c:d:e", "Invalid image URN"),
     ({"publisher": "Canonical"}, "lacks offer, sku"),
     (42, "must be a URN string"),
-    ({"publisher": "RedHat", "offer": "RHEL", "sku": "8-lvm-gen2", "version": 8.10}, "Quote the version"),
-    ({"gallery_image": {"resource_group": "rg", "gallery": "g", "name": "i", "version": 1.10}}, "YAML reads"),
-    ("/subscriptions/x/resourceGroups/rg/providers/Microsoft.Compute/disks/d", "is not the id of"),
+    ("/subscriptions/00000000-0000-4000-8000-000000000001/resourceGroups/rg/providers/Microsoft.Compute/disks/d",
+     "is not the id of"),
+    ("/subscriptions/x/resourceGroups/rg/providers/Microsoft.Compute/images/i", "^image: .*'x', which is not a "
+                                                                              "subscription id"),
+    ({"urn": "RedHat:RHEL:8-lvm-gen2:latest", "sku": "9-lvm"}, "urn together with sku"),
+    ({"managed_image": {"name": "i", "resource_group": "rg", "subscription_id": "nope"}},
+     "^managed_image.subscription_id: 'nope' is not a subscription id"),
 ])
 def test_malformed_specs(spec, fragment):
     with pytest.raises(AzureError, match=fragment):
@@ -263,21 +267,37 @@ def test_many_failures_are_reported_together(session):
 
 
 class CountingClient:
-    """The real AzureSession, with a count of requests in flight (no behaviour changed)."""
+    """The real AzureSession, with a count of requests in flight and the threads that sent them.
 
-    def __init__(self, session):
+    The first ``meet`` requests sent from worker threads wait for each other at a barrier before going out:
+    they can only all get through if that many run at once. No time window: a Resolver that runs fewer
+    at once breaks the barrier (bounded by its timeout) instead of passing by luck."""
+
+    def __init__(self, session, meet):
         import threading
 
         self.session = session
         self.subscription_id = session.subscription_id
         self.lock = threading.Lock()
-        self.now = self.peak = 0
+        self.now = self.peak = self.worker_calls = 0
+        self.threads = set()
+        self.meet = meet
+        self.barrier = threading.Barrier(meet, timeout=60)
 
     def arm_get(self, *args, **kwargs):
+        import threading
+
+        worker = threading.current_thread() is not threading.main_thread()
         with self.lock:
             self.now += 1
             self.peak = max(self.peak, self.now)
+            if worker:
+                self.threads.add(threading.get_ident())
+                self.worker_calls += 1
+            waits = worker and self.worker_calls <= self.meet
         try:
+            if waits:
+                self.barrier.wait()  # BrokenBarrierError if fewer than ``meet`` requests can be in flight together
             return self.session.arm_get(*args, **kwargs)
         finally:
             with self.lock:
@@ -285,8 +305,9 @@ class CountingClient:
 
 
 def test_requests_in_flight_are_bounded(session, fresh_sim):
-    fresh_sim.admin.faults([{"path": "/versions", "action": "delay", "delay_ms": 150}])
-    client = CountingClient(session)
+    client = CountingClient(session, meet=3)
     results = Resolver(client, LOC, max_concurrency=3).resolve_many(TWENTY[:12])
     assert [item["requested"] for item in results] == TWENTY[:12]
-    assert 2 <= client.peak <= 3
+    assert not client.barrier.broken
+    assert client.peak == 3  # three met at the barrier, and never a fourth beside them
+    assert len(client.threads) == 3

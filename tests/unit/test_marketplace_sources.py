@@ -149,6 +149,7 @@ def test_gallery_exact_prefix_and_excluded_by_name(session, image_id):
 
 
 def test_gallery_version_still_replicating_is_skipped(session, image_id, compute, fresh_sim):
+    fresh_sim.admin.freeze_clock()  # simulated time moves only when the test says so
     fresh_sim.admin.settings(time_scale=1.0)  # the next version stays Creating for minutes
     compute.gallery_image_versions.begin_create_or_update(RG, GALLERY, DEFINITION, "1.0.12", {
         "location": "eastus",
@@ -184,9 +185,11 @@ def test_excluded_from_latest_rule():
 
 
 def test_id_parsing():
-    gid = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/galleries/g/images/i/versions/1.2.3"
+    sub = "00000000-0000-4000-8000-000000000002"
+    gid = "/subscriptions/%s/resourceGroups/rg/providers/Microsoft.Compute/galleries/g/images/i/versions/1.2.3" % sub
     assert parse_spec(gid)["kind"] == "gallery_image" and parse_spec(gid)["version"] == "1.2.3"
-    mid = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/images/img"
+    assert parse_spec(gid)["subscription_id"] == sub
+    mid = "/subscriptions/%s/resourceGroups/rg/providers/Microsoft.Compute/images/img" % sub
     assert parse_spec({"managed_image": mid})["name"] == "img"
     with pytest.raises(AzureError, match="is not a managed image id"):
         parse_spec({"managed_image": {"id": gid}})

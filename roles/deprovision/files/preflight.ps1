@@ -1,7 +1,15 @@
 # goldenimage-step: preflight
 # Read-only check for what makes Sysprep fail. Prints {"image_state","appx_per_user":[{"name","full_name","users"}],
-# "bitlocker":[{"mount_point","protection_status","conversion_status"}],"sysprep_present","sysprep_running"}.
+# "bitlocker":[{"mount_point","protection_status","conversion_status"}],"sysprep_present","sysprep_running",
+# "build_account":{"name","exists","enabled","builtin","connection_user"} or null}.
+$Config = '__CONFIG__' | ConvertFrom-Json
 $ErrorActionPreference = 'Stop'; $ProgressPreference = 'SilentlyContinue'
+$account = $null
+if ($Config.build_user) {
+    $u = Get-LocalUser -Name $Config.build_user -ErrorAction SilentlyContinue
+    $account = [ordered]@{ name = $Config.build_user; exists = [bool]$u; enabled = [bool]($u -and $u.Enabled)
+        builtin = [bool]($u -and $u.SID.Value.EndsWith('-500')); connection_user = $Config.build_user -eq [Environment]::UserName }
+}
 $state = (Get-ItemProperty -Path 'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\Setup\State' -ErrorAction SilentlyContinue).ImageState
 $appx = @()
 if (Get-Command -Name Get-AppxPackage -ErrorAction SilentlyContinue) {
@@ -26,4 +34,4 @@ try {
 ConvertTo-Json -Compress -Depth 5 -InputObject ([ordered]@{
     image_state = $state; appx_per_user = $appx; bitlocker = $volumes
     sysprep_present = (Test-Path -LiteralPath (Join-Path $env:SystemRoot 'System32\Sysprep\Sysprep.exe'))
-    sysprep_running = [bool](Get-Process -Name sysprep -ErrorAction SilentlyContinue) })
+    sysprep_running = [bool](Get-Process -Name sysprep -ErrorAction SilentlyContinue); build_account = $account })

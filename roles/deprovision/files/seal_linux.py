@@ -29,6 +29,13 @@ SSH_HOST_KEY_GLOB = "/etc/ssh/ssh_host_*key*"
 WAAGENT_STATE = "/var/lib/waagent"
 CLOUD_STATE = ["/var/lib/cloud/instance", "/var/lib/cloud/instances", "/var/lib/cloud/data", "/var/lib/cloud/seed",
                "/var/log/cloud-init.log", "/var/log/cloud-init-output.log"]
+# shadow-utils' backups of the account databases (useradd, userdel, usermod and vipw write them): userdel leaves
+# the deleted user in them, and shadow- keeps the root password hash from before the lock.
+ACCOUNT_FILES = ["/etc/passwd", "/etc/shadow", "/etc/group", "/etc/gshadow", "/etc/subuid", "/etc/subgid"]
+AUTHORIZED_KEYS = (".ssh/authorized_keys", ".ssh/authorized_keys2")
+KEY_RE = re.compile(r"(?:^|[\s,])((?:sk-)?(?:ssh|ecdsa)-[A-Za-z0-9@.-]+)\s+([A-Za-z0-9+/]+={0,3})(?:\s|$)")
+# cloud-init's disable_root puts the VM's keys into root's authorized_keys behind this command.
+DISABLE_ROOT_RE = re.compile(r'command="[^"]*Please login as the user \\?"[^"\\]*\\?" rather than the user \\?"root')
 ROTATED = ["*.gz", "*.xz", "*.bz2", "*.zst", "*.old", "*.[0-9]", "*.[0-9].log", "*-[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]"]
 
 actions = []
@@ -188,9 +195,100 @@ def root_locked():
     return True
 
 
+def key_blobs(text):
+    """The base64 key blobs of the public keys in an authorized_keys file or an OVF document."""
+    return {found.group(2) for line in text.splitlines() for found in [KEY_RE.search(line)] if found}
+
+
+def build_time_line(line, blobs):
+    """True for an authorized_keys line with a build-time key, or cloud-init's disable_root line for a user."""
+    found = KEY_RE.search(line)
+    return bool(found and found.group(2) in blobs) or bool(DISABLE_ROOT_RE.search(line))
+
+
+def read_text(path):
+    try:
+        with open(path, errors="replace") as handle:
+            return handle.read()
+    except OSError:
+        return ""
+
+
+def replace_file(path, text, like):
+    """Write text to path atomically with the owner and mode of the file ``like``."""
+    info = os.stat(like)
+    tmp = path + ".deprovision"
+    with open(tmp, "w") as handle:
+        handle.write(text)
+    os.chown(tmp, info.st_uid, info.st_gid)
+    os.chmod(tmp, stat.S_IMODE(info.st_mode))
+    os.rename(tmp, path)
+
+
+def build_keys():
+    """Keys the build logged in with, read before waagent deletes ovf-env.xml: the keys Azure provisioned from the
+    VM's osProfile (ovf-env.xml), the keys cloud-init's disable_root copied into root's authorized_keys (the same
+    ones), and the keys given in deprovision_build_keys. Keys a customisation added for a user are not among them."""
+    blobs = key_blobs("\n".join(CONFIG["build_keys"]))
+    ovf = read_text(os.path.join(WAAGENT_STATE, "ovf-env.xml"))
+    for value in re.findall(r"<(?:\w+:)?Value>([^<]+)</(?:\w+:)?Value>", ovf):
+        blobs |= key_blobs(value)
+    for name in AUTHORIZED_KEYS:
+        for line in read_text(os.path.join("/root", name)).splitlines():
+            if DISABLE_ROOT_RE.search(line):
+                blobs |= key_blobs(line)
+    return blobs
+
+
+def kept_users_with_keys():
+    """Build users that stay (deprovision_delete_user=false) and still have an authorized_keys with keys."""
+    found = []
+    for user in CONFIG["key_users"]:
+        try:
+            home = pwd.getpwnam(user).pw_dir
+        except KeyError:
+            continue
+        if any(key_blobs(read_text(os.path.join(home, name))) for name in AUTHORIZED_KEYS):
+            found.append(user)
+    return found
+
+
+def authorized_keys_files():
+    return [os.path.join(home, name) for home in homes() for name in AUTHORIZED_KEYS
+            if os.path.isfile(os.path.join(home, name)) and not os.path.islink(os.path.join(home, name))]
+
+
+def remove_build_keys(blobs):
+    for path in authorized_keys_files():
+        lines = read_text(path).splitlines(True)
+        kept = [line for line in lines if not build_time_line(line, blobs)]
+        if kept == lines:
+            continue
+        if not any(line.strip() and not line.lstrip().startswith("#") for line in kept):
+            remove(path)
+            continue
+        replace_file(path, "".join(kept), path)
+        actions.append(f"removed {len(lines) - len(kept)} build-time key(s) from {path}")
+
+
+def sync_account_backups():
+    """Make each backup a copy of its (cleaned) database: what the next account change would write anyway."""
+    for path in ACCOUNT_FILES:
+        backup = path + "-"
+        if not os.path.isfile(backup):
+            continue
+        if not os.path.isfile(path):
+            remove(backup)
+            continue
+        if read_text(backup) != read_text(path):
+            replace_file(backup, read_text(path), backup)
+            actions.append(f"replaced {backup} with a copy of {path}")
+
+
 # ---- 1. deprovision ------------------------------------------------------------------------------------
 users = [user for user in CONFIG["users"] if user and user != "root"]
 ovf_present = os.path.isfile(os.path.join(WAAGENT_STATE, "ovf-env.xml"))
+build_blobs = build_keys() if CONFIG["remove_build_keys"] else set()
 waagent_argv = [CONFIG["waagent"], "-force", "-deprovision+user" if CONFIG["delete_user"] else "-deprovision"]
 rc, out, err = run(waagent_argv)
 waagent = {"command": waagent_argv, "rc": rc, "stdout_lines": out.splitlines(), "stderr_lines": err.splitlines()}
@@ -222,6 +320,11 @@ for pattern in LEASE_GLOBS:
 empty_dir(WAAGENT_STATE)
 if CONFIG["lock_root_password"]:
     lock_root()
+# After the last account change (userdel, usermod above).
+if CONFIG["clean_account_backups"]:
+    sync_account_backups()
+if CONFIG["remove_build_keys"]:
+    remove_build_keys(build_blobs)
 
 # ---- 2. what waagent leaves ------------------------------------------------------------------------------
 if CONFIG["clean_sudoers"] and CONFIG["delete_user"] and users:
@@ -293,6 +396,21 @@ if CONFIG["delete_user"]:
             with open(path) as handle:
                 left += [f"{path}: {line.strip()}" for line in handle if rule_names_user(line, users)]
         check("sudoers_clean", not left, "; ".join(left))
+if CONFIG["clean_account_backups"]:
+    stale = [path + "-" for path in ACCOUNT_FILES
+             if os.path.isfile(path + "-") and read_text(path + "-") != read_text(path)]
+    check("account_backups_clean", not stale, " ".join(stale))
+if CONFIG["remove_build_keys"]:
+    left = [path for path in authorized_keys_files()
+            if any(build_time_line(line, build_blobs) for line in read_text(path).splitlines())]
+    check("build_keys_absent", not left, " ".join(left))
+    if not CONFIG["delete_user"]:
+        # The kept user's keys cannot be told apart without knowing the build key (no ovf-env.xml: a second run,
+        # an image Azure did not provision): fail rather than leave the build key in the image unchecked.
+        unknown = [] if build_blobs else kept_users_with_keys()
+        check("build_keys_known", not unknown,
+              f"no build key known (no ovf-env.xml, no deprovision_build_keys) but {', '.join(unknown)} kept "
+              "authorized_keys: set deprovision_build_keys" if unknown else "")
 check("ssh_host_keys_absent", not glob.glob(SSH_HOST_KEY_GLOB), " ".join(glob.glob(SSH_HOST_KEY_GLOB)))
 leases = [path for pattern in LEASE_GLOBS for path in glob.glob(pattern) if not os.path.isdir(path)]
 check("dhcp_leases_absent", not leases, " ".join(leases))

@@ -1,0 +1,207 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: goldenimage.azure contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: build_plan
+short_description: Plan golden-image builds and check every output before any VM is created
+version_added: 1.0.0
+description:
+  - Merges each build definition with the defaults, names the build (build id, temporary resource group, VM name),
+    pins the base image to its concrete version and checks every output against what exists in Azure, with the
+    facts the build VM will have once it is generalized (OS type, Hyper-V generation and architecture of the base
+    image, security type).
+  - Refuses, before anything is created, what the capture at the end of the build would refuse - a managed image
+    name that exists, a gallery version that exists, a gallery image definition that cannot take the version
+    (OS type or state, Hyper-V generation, architecture, security type), a missing gallery or resource group, a
+    managed image from a Trusted Launch VM - and two builds of one run that have the same output.
+  - Only reads. It runs in check mode too, and reports what a run would build.
+  - The first step of the playbook C(goldenimage.azure.build_golden_image); usable on its own to check a vars file.
+author:
+  - goldenimage.azure contributors (@goldenimage)
+options:
+  builds:
+    description:
+      - The image definitions, as in C(golden_image_builds) (see the README); each needs C(name), C(base_image) and
+        C(managed_image) and/or C(gallery) (the options of M(goldenimage.azure.image_capture)).
+      - Keys that are not given come from O(defaults), then from the module's own defaults (C(os_type=linux),
+        C(vm_size=Standard_D2s_v5), C(os_disk_type=Premium_LRS), C(security_type=Standard),
+        C(admin_username=azureuser)).
+      - C(admin_password) is never returned; leave it out, the builder role takes it.
+    type: list
+    elements: dict
+    required: true
+  defaults:
+    description:
+      - Values for the keys a build does not set (for example C(location), C(vm_size), C(customize_tasks)).
+    type: dict
+    default: {}
+  run_id:
+    description:
+      - The run's id; the build id is C(<name>-<run_id>) (its last 60 characters) unless a build sets C(build_id).
+    type: str
+    default: ""
+  tags:
+    description:
+      - Tags of every build's outputs (a build's own C(tags) are added to them).
+    type: dict
+    default: {}
+  base_dir:
+    description:
+      - The directory of the build definition (your vars files, customisation tasks). A relative
+        C(customize_tasks) path is taken from it (the paths returned are absolute), and its git commit is returned
+        in RV(definition).
+      - Defaults to the working directory of the module. For C(localhost) that is the playbook's directory (Ansible
+        runs local modules there), so the build playbook passes the shell's working directory (E(PWD)).
+    type: path
+  max_concurrency:
+    description:
+      - How many base images are resolved at the same time.
+    type: int
+    default: 8
+extends_documentation_fragment:
+  - goldenimage.azure.azure
+  - goldenimage.azure.attributes
+attributes:
+  check_mode:
+    support: full
+    details: The module only reads; check mode does the same.
+  diff_mode:
+    support: none
+  action_group:
+    support: full
+    membership:
+      - goldenimage.azure.azure
+notes:
+  - Run it on the controller (C(localhost)), which holds the C(customize_tasks) files it checks.
+  - The checks read the outputs as they are when the plan is made; a concurrent writer can still make the capture
+    fail, which the build playbook then reports and rolls back.
+seealso:
+  - module: goldenimage.azure.image_capture
+  - module: goldenimage.azure.build_vm
+"""
+
+EXAMPLES = r"""
+- name: Check a vars file without building anything
+  goldenimage.azure.build_plan:
+    builds: "{{ golden_image_builds }}"
+    defaults:
+      location: westeurope
+  register: plan
+
+- name: Show what would be built
+  ansible.builtin.debug:
+    var: plan.summary
+"""
+
+RETURN = r"""
+summary:
+  description: One line per build, what it would build from what.
+  returned: success
+  type: list
+  elements: str
+  sample:
+    - "ubuntu: managed image rg-golden-images/img-ubuntu-202612020512 (create) and gallery version
+      rg-golden-images/golden/ubuntu 1.0.1 to westeurope (create) from Canonical:ubuntu-24_04-lts:server:24.04.202411200
+      on a Standard_D2s_v5 linux VM in westeurope"
+builds:
+  description: Every build, merged with the defaults and named, with its base image and planned outputs.
+  returned: success
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: Name of the build.
+      type: str
+      sample: ubuntu-2404-gen2
+    build_id:
+      description: The build id (tag C(goldenimage-build-id) of everything the build makes).
+      type: str
+      sample: ubuntu-2404-gen2-20261202051200a1b2
+    resource_group:
+      description: The temporary resource group of the build VM.
+      type: str
+      sample: gi-build-ubuntu-2404-gen2-20261202051200a1b2
+    vm_name:
+      description: Name of the build VM.
+      type: str
+      sample: gi-ubuntu-2404-gen2-20261202051200a1b2
+    customize_tasks:
+      description: Absolute path of the customisation tasks file, or empty.
+      type: str
+      sample: /home/me/images/customize.yml
+    base:
+      description: The base image pinned to its concrete version (keys of M(goldenimage.azure.image_facts)).
+      type: dict
+      sample: {"urn": "Canonical:ubuntu-24_04-lts:server:24.04.202411200", "hyper_v_generation": "V2",
+               "architecture": "x64", "os_type": "Linux"}
+    vm:
+      description: The build VM for the builder role (an item of C(builder_vms)), without secrets.
+      type: dict
+      sample: {"name": "ubuntu", "build_id": "ubuntu-1", "vm_size": "Standard_D2s_v5", "image": {"publisher": "Canonical"}}
+    outputs:
+      description: The planned outputs; C(action) is V(create) or V(replace) (a failed leftover of that name).
+      type: dict
+      sample: {"managed_image": {"action": "create", "name": "img-ubuntu", "resource_group": "rg-images"},
+               "gallery_image_version": {"action": "create", "version": "1.0.1", "regions": ["westeurope"]}}
+    summary:
+      description: The build's line of RV(summary).
+      type: str
+      sample: "ubuntu: managed image rg-images/img-ubuntu (create) from Canonical:ubuntu-24_04-lts:server:24.04.202411200"
+definition:
+  description:
+    - Where the build definition lives (O(base_dir)) and its git commit (V(unknown) outside a git work tree);
+      C(git_dirty) is true when tracked files differ from that commit.
+  returned: always
+  type: dict
+  sample: {"dir": "/home/me/images", "git_commit": "3f2c1e0a9b8d7c6e5f4a3b2c1d0e9f8a7b6c5d4e", "git_dirty": false}
+timings:
+  description: Seconds spent resolving the base images and checking the outputs.
+  returned: success
+  type: dict
+  sample: {"resolve": 0.41, "plan": 0.32}
+phase:
+  description: On failure, V(plan) (definitions and outputs) or V(resolve base image).
+  returned: failure
+  type: str
+  sample: plan
+"""
+
+import os
+
+from ansible_collections.goldenimage.azure.plugins.module_utils._azure_client import AzureError
+from ansible_collections.goldenimage.azure.plugins.module_utils._azure_module import AzureModule
+from ansible_collections.goldenimage.azure.plugins.module_utils._preflight import build_plan, definition_info
+
+
+def main():
+    module = AzureModule(
+        argument_spec=dict(
+            builds=dict(type="list", elements="dict", required=True),
+            defaults=dict(type="dict", default={}),
+            run_id=dict(type="str", default=""),
+            tags=dict(type="dict", default={}),
+            base_dir=dict(type="path"),
+            max_concurrency=dict(type="int", default=8),
+        ),
+        supports_check_mode=True,
+    )
+    params = module.params
+    definition = definition_info(params["base_dir"] or os.getcwd())
+    try:
+        result = build_plan(module.session, params["builds"], defaults=params["defaults"], run_id=params["run_id"],
+                            base_dir=params["base_dir"], tags=params["tags"],
+                            max_concurrency=params["max_concurrency"])
+    except AzureError as err:
+        module.fail_azure(err, changed=False, phase=getattr(err, "phase", "plan"), definition=definition)
+    for warning in result.pop("warnings"):
+        module.warn(warning)
+    module.exit_json(changed=False, definition=definition, **result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,141 @@
+"""benchmarks/run.py judges figures: a missed target fails the run and results.json keeps ``met``.
+
+No benchmark runs here: the judging and reporting functions get figures directly, and the pure formulas of the
+benchmarks (inventory read count, lookup concurrency gain, simulator client count) are checked on their own.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+
+from benchmarks import bench_inventory, bench_lookup, bench_sim, run
+
+
+def _figure(name, value, target, **extra):
+    return dict({"name": name, "value": value, "unit": "x", "target": target}, **extra)
+
+
+@pytest.mark.parametrize("value, target, met", [
+    (2, "<= 2", True), (3, "<= 2", False), (300, ">= 300", True), (299.9, ">= 300", False),
+    (20, "== 20", True), (21, "== 20", False), (19, "== 20", False), (99.9, "< 100", True), (100, "< 100", False),
+    (1, "> 0", True), (0, "> 0", False), (5, "", None), (None, "<= 1", None), (-0.5, ">= -1", True),
+])
+def test_meets(value, target, met):
+    assert run.meets(value, target) is met
+
+
+@pytest.mark.parametrize("target", ["<= two", "about 3", "=< 2", "<= 2 s"])
+def test_malformed_target_is_an_error_not_no_target(target):
+    with pytest.raises(ValueError):
+        run.meets(1, target)
+
+
+def _report(tmp_path, figures, failures=()):
+    out = tmp_path / "results.json"
+    status = run.report(figures, list(failures), out, stream=io.StringIO())
+    return status, json.loads(out.read_text())
+
+
+def test_missed_target_fails_the_run_and_keeps_met(tmp_path, monkeypatch):
+    monkeypatch.delenv("CI", raising=False)
+    status, rows = _report(tmp_path, [_figure("a.ok", 2, "<= 2"), _figure("b.missed", 5, "<= 2"),
+                                      _figure("c.info", 1.5, "")])
+    assert status == 1
+    assert rows == [
+        {"name": "a.ok", "value": 2, "unit": "x", "target": "<= 2", "met": True},
+        {"name": "b.missed", "value": 5, "unit": "x", "target": "<= 2", "met": False},
+        {"name": "c.info", "value": 1.5, "unit": "x", "target": "", "met": None},
+    ]
+
+
+def test_all_met_passes(tmp_path, monkeypatch):
+    monkeypatch.delenv("CI", raising=False)
+    status, rows = _report(tmp_path, [_figure("a", 2, "<= 2"), _figure("b", 4.2, ">= 3"), _figure("c", 20, "== 20")])
+    assert status == 0
+    assert [row["met"] for row in rows] == [True, True, True]
+
+
+def test_benchmark_that_failed_to_run_fails(tmp_path, monkeypatch):
+    monkeypatch.delenv("CI", raising=False)
+    status, _ = _report(tmp_path, [_figure("a", 2, "<= 2")], failures=["lookup"])
+    assert status == 1
+
+
+def test_not_measured_fails_only_under_ci(tmp_path, monkeypatch):
+    figures = [_figure("pipeline.overhead_s", None, "<= 30", note="needs root")]
+    monkeypatch.delenv("CI", raising=False)
+    status, rows = _report(tmp_path, [dict(item) for item in figures])
+    assert status == 0
+    assert rows[0]["met"] is None and rows[0]["note"] == "needs root"
+    monkeypatch.setenv("CI", "true")
+    status, _ = _report(tmp_path, [dict(item) for item in figures])
+    assert status == 1
+
+
+def test_malformed_target_fails_the_run(tmp_path, monkeypatch):
+    monkeypatch.delenv("CI", raising=False)
+    status, rows = _report(tmp_path, [_figure("a", 1, "at most 2")])
+    assert status == 1
+    assert rows[0]["met"] is None and "at most 2" in rows[0]["note"]
+
+
+def test_inventory_target_counts_the_reads_the_seed_needs():
+    sources = bench_inventory.MARKETPLACE + [
+        "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/galleries/g/images/web",
+        "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/galleries/g/images/batch/versions/1.0.0",
+        "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/images/img-a",
+        "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/images/img-b",
+    ]
+    used = [(sources[index % len(sources)], "eastus") for index in range(500)]
+    expected = bench_inventory.expected_reads(used, 100)
+    assert expected == {"vm_list_pages": 5, "marketplace_versions_lists": 6, "marketplace_version_gets": 6,
+                        "gallery_versions_lists": 2, "vm_sizes_lists": 1, "other": 0}
+    assert sum(expected.values()) == 20
+    # a second version of a used definition and a second location change what is read
+    more = used + [(sources[6] + "/versions/1.1.0", "eastus"), (sources[0], "westeurope")]
+    assert bench_inventory.expected_reads(more, 100) == dict(expected, vm_list_pages=6, marketplace_versions_lists=7,
+                                                             marketplace_version_gets=7, vm_sizes_lists=2)
+
+
+@pytest.mark.parametrize("path, kind", [
+    ("/subscriptions/s/providers/Microsoft.Compute/virtualMachines", "vm_list_pages"),
+    ("/subscriptions/s/providers/Microsoft.Compute/locations/eastus/publishers/Canonical/artifacttypes/vmimage"
+     "/offers/o/skus/k/versions", "marketplace_versions_lists"),
+    ("/subscriptions/s/providers/Microsoft.Compute/locations/eastus/publishers/Canonical/artifacttypes/vmimage"
+     "/offers/o/skus/k/versions/1.2.3", "marketplace_version_gets"),
+    ("/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/galleries/g/images/d/versions",
+     "gallery_versions_lists"),
+    ("/subscriptions/s/providers/Microsoft.Compute/locations/eastus/vmSizes", "vm_sizes_lists"),
+    ("/subscriptions/s/providers/Microsoft.Compute/disks", "other"),
+    ("/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/galleries/g/images/d", "other"),
+])
+def test_inventory_request_kinds(path, kind):
+    assert bench_inventory.request_kind(path) == kind
+
+
+def test_concurrency_overlap_detects_lost_concurrency():
+    target = ">= 0.5"
+    # the issue's measurements (50 ms latency, 38 requests): one image 3.29 s, twenty 3.84 s, twenty serial 5.18 s
+    assert bench_lookup.concurrency_overlap(3.84, 5.18, 38, 0.05) == pytest.approx(1.34 / 1.9)
+    assert run.meets(bench_lookup.concurrency_overlap(3.84, 5.18, 38, 0.05), target) is True
+    # concurrency lost: twenty images take what the serial run takes; two threads: 22 of the 38 latencies waited
+    assert run.meets(bench_lookup.concurrency_overlap(5.18, 5.18, 38, 0.05), target) is False
+    assert run.meets(bench_lookup.concurrency_overlap(3.29 + 22 * 0.05, 3.29 + 38 * 0.05, 38, 0.05), target) is False
+    # CPU load stretches both runs alike (+2 s each): the overlap stays, the ratio of added times falls
+    loaded = bench_lookup.concurrency_overlap(3.84 + 2, 5.18 + 2, 38, 0.05)
+    assert loaded == pytest.approx(1.34 / 1.9) and run.meets(loaded, target) is True
+    assert bench_lookup.concurrency_gain(3.29, 3.84 + 2, 5.18 + 2) < 2
+
+
+def test_concurrency_gain_floor():
+    assert bench_lookup.concurrency_gain(3.29, 3.84, 5.18) == pytest.approx(1.89 / 0.55)
+    # noise cannot divide by ~0 or flip the sign: the denominator is at least one simulated latency
+    assert bench_lookup.concurrency_gain(3.0, 2.9, 5.0, floor=0.1) == pytest.approx(2.0 / 0.1)
+
+
+@pytest.mark.parametrize("cores, clients", [(1, 1), (2, 1), (4, 3), (16, 15)])
+def test_sim_clients_leave_the_server_a_core(cores, clients):
+    assert bench_sim.clients_for(cores) == clients
