@@ -156,7 +156,7 @@ def cmd_serve(args):
     from .server import Sim, build_app
 
     from .core.settings import SettingsError, load_file
-    from .providers.catalog import CatalogError
+    from .providers.marketplace.models import CatalogError
 
     settings = {}
     if args.time_scale is not None:

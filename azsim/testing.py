@@ -20,7 +20,7 @@ import requests
 
 
 class AdminClient:
-    """Thin client for ``/_azsim/`` (see azsim/providers/admin.py).
+    """Thin client for ``/_azsim/`` (see azsim/providers/admin/routes.py).
 
     ``token``: the simulator's per-start admin token (default: ``AZSIM_ADMIN_TOKEN`` from the environment, as
     ``azsim env`` exports it); sent as ``Authorization: Bearer <token>`` with every call."""

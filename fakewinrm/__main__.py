@@ -11,7 +11,7 @@ import tempfile
 import urllib.error
 import urllib.request
 
-from .server import serve_forever, tls_context
+from .server import CERT_FILE, KEY_FILE, provisioned_tls, serve_forever, tls_context
 from .windows import FakeWindows
 
 
@@ -46,9 +46,9 @@ def cmd_serve(args):
             scenario = json.load(handle)
     state_dir = os.path.abspath(args.state_dir or tempfile.mkdtemp(prefix="fakewinrm-"))
     os.makedirs(state_dir, exist_ok=True)
-    stale = os.path.join(state_dir, "provisioned.json")
-    if os.path.exists(stale):
-        os.remove(stale)
+    for stale in ("provisioned.json", CERT_FILE, KEY_FILE):
+        if os.path.exists(os.path.join(state_dir, stale)):
+            os.remove(os.path.join(state_dir, stale))
     windows = FakeWindows(scenario, os.path.join(state_dir, "state.json"))
     if args.sim_url:
         try:
@@ -58,6 +58,8 @@ def cmd_serve(args):
             print(f"fakewinrm: cannot register guest {args.name!r} with {args.sim_url}: {err}", file=sys.stderr)
             return 2
     context, ca_path = tls_context(args.address, state_dir) if args.tls else (None, None)
+    if context is not None:
+        provisioned_tls(context, state_dir, rekey=scenario.get("winrm_certificate") == "rekeyed")
     print(json.dumps({"address": args.address, "port": args.port, "scheme": "https" if args.tls else "http",
                       "ca": ca_path, "state_dir": state_dir, "state": os.path.join(state_dir, "state.json")}),
           flush=True)
@@ -82,12 +84,42 @@ def cmd_provision(args):
     if not payload.get("admin_username") or not payload.get("admin_password"):
         print("fakewinrm: a Windows VM needs adminUsername and adminPassword", file=sys.stderr)
         return 1
+    _install_winrm_certificate(payload.get("custom_data"), args.state_dir)
     path = os.path.join(args.state_dir, "provisioned.json")
     with open(path + ".tmp", "w", encoding="utf-8") as handle:
         json.dump({key: payload.get(key) for key in ("vm_name", "computer_name", "admin_username", "admin_password",
                                                       "vm_id", "os_type")}, handle)
     os.replace(path + ".tmp", path)
     return 0
+
+
+def _install_winrm_certificate(custom_data, state_dir):
+    """What the builder's listener script does on Windows (import the PKCS#12, listen on 5986 with it): write the
+    certificate and key from custom data to STATE_DIR, where `serve --tls` picks them up for the next handshake."""
+    import base64
+    import re
+
+    if not custom_data:
+        return
+    try:
+        script = base64.b64decode(custom_data).decode("utf-8")
+    except (ValueError, UnicodeDecodeError):
+        return
+    found = re.search(r"^\$Pfx = '([A-Za-z0-9+/=]+)'", script, re.MULTILINE)
+    if "# goldenimage-winrm-listener" not in script or not found:
+        return
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.serialization import pkcs12
+
+    key, cert, _extra = pkcs12.load_key_and_certificates(base64.b64decode(found.group(1)), None)
+    for name, data in ((KEY_FILE, key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                     serialization.NoEncryption())),
+                       (CERT_FILE, cert.public_bytes(serialization.Encoding.PEM))):
+        path = os.path.join(state_dir, name)
+        fd = os.open(path + ".tmp", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(path + ".tmp", path)  # the key first: the certificate's arrival switches the listener
 
 
 def cmd_state(args):

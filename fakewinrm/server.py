@@ -218,6 +218,64 @@ def tls_context(address, cert_dir=None):
     return context, ca_path
 
 
+CERT_FILE, KEY_FILE = "winrm-cert.pem", "winrm-key.pem"  # the per-build certificate, written at provisioning
+
+
+def _rekeyed(cert_pem):
+    """A certificate with the same subject, names and dates as ``cert_pem`` but a new key: what an impostor (or a
+    re-keyed guest) would serve. Returns (cert PEM, key PEM)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    original = x509.load_pem_x509_certificate(cert_pem)
+    key = ec.generate_private_key(ec.SECP256R1())
+    builder = (x509.CertificateBuilder().subject_name(original.subject).issuer_name(original.issuer)
+               .public_key(key.public_key()).serial_number(x509.random_serial_number())
+               .not_valid_before(original.not_valid_before_utc).not_valid_after(original.not_valid_after_utc))
+    for extension in original.extensions:
+        if extension.oid == x509.oid.ExtensionOID.SUBJECT_KEY_IDENTIFIER:
+            extension = x509.Extension(extension.oid, False, x509.SubjectKeyIdentifier.from_public_key(key.public_key()))
+        elif extension.oid == x509.oid.ExtensionOID.AUTHORITY_KEY_IDENTIFIER:
+            extension = x509.Extension(extension.oid, False,
+                                       x509.AuthorityKeyIdentifier.from_issuer_public_key(key.public_key()))
+        builder = builder.add_extension(extension.value, extension.critical)
+    cert = builder.sign(key, hashes.SHA256())
+    return (cert.public_bytes(serialization.Encoding.PEM),
+            key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+
+
+def provisioned_tls(context, state_dir, rekey=False):
+    """Serve the certificate the VM was provisioned with (STATE_DIR/winrm-cert.pem, from custom data) once it exists:
+    an SNI callback swaps the handshake's context, so the listener changes certificate without a restart, as a
+    Windows listener does once its first-boot script ran. ``rekey`` serves a look-alike with another key instead."""
+    import ssl
+
+    cache = {}
+
+    def pick(sslobj, _server_name, _context):
+        cert_path, key_path = os.path.join(state_dir, CERT_FILE), os.path.join(state_dir, KEY_FILE)
+        try:
+            stamp = os.stat(cert_path).st_mtime_ns
+        except OSError:
+            return None  # not provisioned yet: the start-up certificate
+        if cache.get("stamp") != stamp:
+            chosen = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            if rekey:
+                with open(cert_path, "rb") as handle:
+                    cert_pem, key_pem = _rekeyed(handle.read())
+                cert_path = key_path = os.path.join(state_dir, "winrm-rekeyed.pem")
+                with open(cert_path, "wb") as handle:
+                    handle.write(cert_pem + key_pem)
+            chosen.load_cert_chain(cert_path, key_path)
+            cache.update(stamp=stamp, context=chosen)
+        sslobj.context = cache["context"]
+        return None
+
+    context.sni_callback = pick
+    return context
+
+
 class FakeWinRM:
     """Run the endpoint in a background thread (tests): ``with FakeWinRM(scenario) as winrm: winrm.port``.
 

@@ -2,7 +2,7 @@
 
 Tests run as a user does: real ``ansible-playbook`` processes, the real SDKs, the simulator.
 Assertions read the simulator's state (``sim.admin``) or the task results that the test-only
-``result_dump`` callback records, never log text.
+``azsim_results`` callback (azsim/ansible_callbacks) records, never log text.
 """
 
 from __future__ import annotations
@@ -38,8 +38,10 @@ def ansible_env(sim_env=None, extra=None):
     env.update({
         "ANSIBLE_COLLECTIONS_PATH": ensure_collection_path(),
         "ANSIBLE_PYTHON_INTERPRETER": sys.executable,
-        "ANSIBLE_CALLBACK_PLUGINS": os.path.join(ROOT, "tests", "callbacks"),
-        "ANSIBLE_CALLBACKS_ENABLED": "result_dump",
+        # azsim_results (the test kit's callback) records every task result; tests/callbacks holds test-only ones
+        "ANSIBLE_CALLBACK_PLUGINS": os.pathsep.join([os.path.join(ROOT, "azsim", "ansible_callbacks"),
+                                                     os.path.join(ROOT, "tests", "callbacks")]),
+        "ANSIBLE_CALLBACKS_ENABLED": "azsim_results",
         "ANSIBLE_HOST_KEY_CHECKING": "False",
         "ANSIBLE_RETRY_FILES_ENABLED": "False",
         "ANSIBLE_LOCALHOST_WARNING": "False",
@@ -94,7 +96,7 @@ def run_playbook(playbook, sim_env=None, extra_vars=None, args=(), inventory=Non
     command = ["ansible-playbook", "-i", inventory, path, *args]
     if extra_vars:
         command += ["-e", json.dumps(extra_vars)]
-    run_env = ansible_env(sim_env, dict(env or {}, RESULT_DUMP_FILE=dump))
+    run_env = ansible_env(sim_env, dict(env or {}, AZSIM_RESULTS_FILE=dump))
     bindir = os.path.dirname(sys.executable)
     command[0] = os.path.join(bindir, "ansible-playbook")
     proc = subprocess.run(command, env=run_env, capture_output=True, text=True, timeout=timeout, cwd=ROOT, check=False)

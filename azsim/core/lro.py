@@ -119,6 +119,8 @@ class OperationEngine:
     def monitor_path(self, op):
         if op.kind == "arm":
             return f"/subscriptions/{op.subscription}/operationresults/{op.id}"
+        if op.kind == "network":  # NRP polls under its own namespace (core/monitors.py)
+            return f"/subscriptions/{op.subscription}/providers/Microsoft.Network/locations/{op.location}/operations/{op.id}"
         segment = MONITOR_SEGMENT[op.kind]
         return f"/subscriptions/{op.subscription}/providers/Microsoft.Compute/locations/{op.location}/{segment}/{op.id}"
 
@@ -133,6 +135,9 @@ class OperationEngine:
         headers["Azure-AsyncOperation"] = f"{base}{path}?api-version={op.api_version}"
         if location_url:
             headers["Location"] = location_url
+        elif location and op.kind == "network":  # NRP's Location is operationResults, not ?monitor=true
+            results = path.replace("/operations/", "/operationResults/")
+            headers["Location"] = f"{base}{results}?api-version={op.api_version}"
         elif location:
             headers["Location"] = f"{base}{path}?monitor=true&api-version={op.api_version}"
         return headers

@@ -117,6 +117,7 @@ from ansible.errors import AnsibleError
 from ansible.plugins.lookup import LookupBase
 from ansible.utils.unsafe_proxy import wrap_var
 
+from ansible_collections.goldenimage.azure.plugins.module_utils._arm_names import normalize_location
 from ansible_collections.goldenimage.azure.plugins.module_utils._image_sources import MAX_CONCURRENCY, Resolver
 from ansible_collections.goldenimage.azure.plugins.plugin_utils._azure_plugin import azure_errors, session_from_plugin
 
@@ -144,7 +145,7 @@ def _cache_dir():
 
 
 def _key(session, location, term):
-    return json.dumps([session.arm_endpoint, session.subscription_id.lower(), location.replace(" ", "").lower(), term],
+    return json.dumps([session.arm_endpoint, session.subscription_id.lower(), normalize_location(location), term],
                       sort_keys=True, default=str)
 
 

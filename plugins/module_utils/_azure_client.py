@@ -18,9 +18,7 @@ import os
 import threading
 from urllib.parse import quote
 
-# the key rule of camel_dict_to_snake_dict (amazon.aws's convention for SDK output), applied recursively below
-from ansible.module_utils.common.dict_transformations import _camel_to_snake
-
+from ansible_collections.goldenimage.azure.plugins.module_utils._arm_wire import to_snake  # noqa: F401  # re-exported
 from ansible_collections.goldenimage.azure.plugins.module_utils._azure_auth import (  # noqa: F401  # re-exported
     AZURE_AUTH_SPEC,
     resolve_auth,
@@ -42,32 +40,8 @@ __all__ = ["AZURE_AUTH_SPEC", "AzureError", "AzureSession", "azure_call", "wait_
 COLLECTION_VERSION = "0.1.0"
 USER_AGENT = "ansible-goldenimage-azure/%s" % COLLECTION_VERSION
 
-# Keys whose values are user data or resource ids, not wire names: keep them as they are.
-_SNAKE_IGNORE = ["tags", "Tags", "userAssignedIdentities", "user_assigned_identities"]
 # Characters ARM resource names and ids may hold that must not be percent-encoded in a path.
 _PATH_SAFE = "/:@!$&'()*+,;=-._~"
-
-
-def to_snake(model_or_dict):
-    """An SDK model (or list of them, or a wire dict) as plain snake_case data; tags are kept as they are.
-
-    SDK 38+ models' ``as_dict()`` returns nested camelCase wire names (``hyperVGeneration``), which
-    become ``hyper_v_generation`` as ``camel_dict_to_snake_dict`` converts them. Unlike that function,
-    whose ``ignore_list`` only applies at the top level, tags and identity maps are left untouched at
-    every depth (list pages hold many tagged resources).
-    """
-    if model_or_dict is None:
-        return None
-    as_dict = getattr(model_or_dict, "as_dict", None)
-    return _snake(as_dict() if callable(as_dict) else model_or_dict)
-
-
-def _snake(value):
-    if isinstance(value, dict):
-        return {_camel_to_snake(key): (item if key in _SNAKE_IGNORE else _snake(item)) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [to_snake(item) for item in value]
-    return value
 
 
 def _subscription_origin(options, environ, settings):

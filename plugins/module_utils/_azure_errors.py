@@ -37,14 +37,24 @@ class AzureError(Exception):
 
     ``status_code`` is the HTTP status (None when no response came back), ``code`` the ARM/Entra error
     code, ``operation`` what the collection was doing, ``retry_after`` the server's Retry-After in seconds.
+
+    A failure after something was changed says what was: ``partial`` is the module result so far (``changed``
+    and what is known, e.g. ``actions``, ``updated``, ``power_state``), ``cleanup`` what became of a resource
+    the failed operation left behind (``deleted``, ``deleting``, ``kept`` or ``delete failed: ...``) and
+    ``replication`` a gallery version's per-region status. ``failure_result()`` is the one way they reach a
+    task result.
     """
 
-    def __init__(self, message, status_code=None, code=None, operation=None, retry_after=None):
+    def __init__(self, message, status_code=None, code=None, operation=None, retry_after=None,
+                 partial=None, cleanup=None, replication=None):
         self.message = redact(message)
         self.status_code = status_code
         self.code = code
         self.operation = operation
         self.retry_after = retry_after
+        self.partial = partial
+        self.cleanup = cleanup
+        self.replication = replication
         super().__init__(self.message)
 
     def __str__(self):
@@ -55,6 +65,13 @@ class AzureError(Exception):
     def to_result(self):
         return {"msg": str(self), "status_code": self.status_code, "error_code": self.code,
                 "operation": self.operation}
+
+    def failure_result(self, **result):
+        """The failed task's result: ``partial`` (else ``changed: false``), then ``result``, then ``to_result()``."""
+        out = dict(self.partial or {"changed": False})
+        out.update(result)
+        out.update(self.to_result())
+        return out
 
 
 def _retry_after(response):

@@ -73,9 +73,9 @@ class AzureModule:
         return self._session
 
     def fail_azure(self, err, **result):
-        """Fail the task with the error's msg, status_code, error_code and operation merged into ``result``."""
-        result.update(err.to_result())
-        self.module.fail_json(**result)
+        """Fail the task with ``err.failure_result(**result)``: what was changed before the error (``err.partial``,
+        else ``changed: false``), ``result``, and the error's msg, status_code, error_code and operation."""
+        self.module.fail_json(**err.failure_result(**result))
 
     def exit_json(self, **result):
         self.module.exit_json(**result)

@@ -26,10 +26,17 @@ from ansible_collections.goldenimage.azure.plugins.module_utils._azure_client im
     azure_call,
     wait_for,
 )
+from ansible_collections.goldenimage.azure.plugins.module_utils._image_sources import IMAGE_TYPES
+from ansible_collections.goldenimage.azure.plugins.module_utils._arm_names import (
+    TAG_BUILD_ID,
+    TAG_RUN_ID,
+    TAG_TEMPORARY,
+    parse_urn,
+)
+from ansible_collections.goldenimage.azure.plugins.module_utils._arm_wire import wire as _wire
+from ansible_collections.goldenimage.azure.plugins.module_utils._resource_id import format_id, parse as parse_id
+from ansible_collections.goldenimage.azure.plugins.module_utils import _winrm_cert
 
-TAG_BUILD_ID = "goldenimage-build-id"
-TAG_TEMPORARY = "goldenimage-temporary"
-TAG_RUN_ID = "goldenimage-run-id"
 
 # Letters, digits, '-', '_' and '.', starting with a letter or digit and not ending with '.': no path parts
 # ('.', '..', '/'), since the build id names the resource group and the controller's per-build directory.
@@ -39,7 +46,6 @@ RUN_ID = re.compile(r"^[A-Za-z0-9][-A-Za-z0-9_]{0,63}$")
 ANY_SOURCES = ("*", "any", "internet", "0.0.0.0/0", "::/0", "0.0.0.0")
 
 PORTS = {"linux": 22, "windows": 5986}
-URN = re.compile(r"^(?P<publisher>[^:]+):(?P<offer>[^:]+):(?P<sku>[^:]+):(?P<version>[^:]+)$")
 GONE_CODES = ("ResourceGroupNotFound", "ResourceNotFound", "NotFound")
 
 
@@ -93,38 +99,52 @@ def resource_names(vm_name):
 
 def resource_ids(subscription_id, resource_group, vm_name):
     names = resource_names(vm_name)
-    group = f"/subscriptions/{subscription_id}/resourceGroups/{resource_group}"
-    network = f"{group}/providers/Microsoft.Network"
-    compute = f"{group}/providers/Microsoft.Compute"
-    vnet = f"{network}/virtualNetworks/{names['vnet']}"
+
+    def rid(full_type, *parts):
+        return format_id(subscription_id, resource_group, full_type, *parts)
+
     return {
-        "resource_group": group,
-        "virtual_network": vnet,
-        "subnet": f"{vnet}/subnets/{names['subnet']}",
-        "network_security_group": f"{network}/networkSecurityGroups/{names['nsg']}",
-        "public_ip": f"{network}/publicIPAddresses/{names['public_ip']}",
-        "network_interface": f"{network}/networkInterfaces/{names['nic']}",
-        "virtual_machine": f"{compute}/virtualMachines/{vm_name}",
-        "os_disk": f"{compute}/disks/{names['os_disk']}",
+        "resource_group": f"/subscriptions/{subscription_id}/resourceGroups/{resource_group}",
+        "virtual_network": rid("Microsoft.Network/virtualNetworks", names["vnet"]),
+        "subnet": rid("Microsoft.Network/virtualNetworks/subnets", names["vnet"], names["subnet"]),
+        "network_security_group": rid("Microsoft.Network/networkSecurityGroups", names["nsg"]),
+        "public_ip": rid("Microsoft.Network/publicIPAddresses", names["public_ip"]),
+        "network_interface": rid("Microsoft.Network/networkInterfaces", names["nic"]),
+        "virtual_machine": rid("Microsoft.Compute/virtualMachines", vm_name),
+        "os_disk": rid("Microsoft.Compute/disks", names["os_disk"]),
     }
 
 
+# Every id-valued option of build_vm and the resource types it may name; parsed by _resource_id (a malformed
+# subscription fails here, naming the option, before any request).
+ID_OPTIONS = {"key_vault_id": ("Microsoft.KeyVault/vaults",)}
+
+
+def check_ids(params):
+    """Parse every id-valued option in ``params`` (plain values) once; raises AzureError naming the option."""
+    for option, types in ID_OPTIONS.items():
+        if params.get(option):
+            parse_id(params[option], types, parameter=option)
+
+
 # -- image reference ----------------------------------------------------------------------------
-def image_reference(image):
-    """Wire ``imageReference`` from a URN string or a dict; refuses ``latest`` (resolve it first with image_facts)."""
+def image_reference(image, parameter="image"):
+    """Wire ``imageReference`` from a URN string or a dict; refuses ``latest`` (resolve it first with image_facts).
+
+    Ids go through the collection's one id parser and URNs through its one URN parser (``_arm_names.parse_urn``).
+    """
     if isinstance(image, str):
-        if image.startswith("/"):
-            return {"id": image}
-        match = URN.match(image.strip())
-        if not match:
-            raise AzureError(f"image '{image}' is neither 'Publisher:Offer:Sku:Version' nor a resource id.",
-                             operation="read image reference")
-        image = match.groupdict()
+        if image.strip().startswith("/"):
+            return {"id": parse_id(image, IMAGE_TYPES, parameter=parameter)["id"]}
+        image = parse_urn(image)
+    if not isinstance(image, dict):
+        raise AzureError(f"{parameter}: {image!r} is neither 'Publisher:Offer:Sku:Version', a resource id nor a dict.",
+                         operation="read image reference")
     image = {key: value for key, value in dict(image).items() if value not in (None, "")}
     if "urn" in image:
-        return image_reference(image["urn"])
+        return image_reference(image["urn"], f"{parameter}.urn")
     if "id" in image:
-        return {"id": image["id"]}
+        return {"id": parse_id(image["id"], IMAGE_TYPES, parameter=f"{parameter}.id")["id"]}
     missing = [key for key in ("publisher", "offer", "sku", "version") if key not in image]
     if missing:
         raise AzureError(f"image needs publisher, offer, sku and version (missing: {', '.join(missing)}), "
@@ -276,6 +296,8 @@ def vm_body(spec, tags, ids):
     custom_data = spec.get("custom_data")
     if spec.get("ssh_host_key") and spec["os_type"] == "linux":
         custom_data = host_key_custom_data(spec["ssh_host_key"])
+    if spec.get("winrm_custom_data") and spec["os_type"] == "windows":
+        custom_data = spec["winrm_custom_data"]  # the per-build WinRM certificate's listener script
     if custom_data:
         os_profile["customData"] = custom_data
     properties = {
@@ -300,14 +322,6 @@ def vm_body(spec, tags, ids):
 
 
 # -- reading ------------------------------------------------------------------------------------
-def _wire(obj):
-    if obj is None:
-        return None
-    if isinstance(obj, dict):
-        return obj
-    return obj.as_dict()
-
-
 def get_group(resources, name):
     return _wire(azure_call(f"read resource group '{name}'", resources.resource_groups.get, name, missing_ok=True))
 
@@ -430,6 +444,15 @@ def ensure_present(resources, network, compute, spec, wait_timeout=1800, check_m
                         rg, names["nic"], nic_body(spec["location"], tags, ids))], timeout_at)
         changed = True
 
+    winrm = {}
+    if spec.get("winrm_private_key") and spec["os_type"] == "windows":
+        # The address exists now (a Standard static IP has it at creation) and the VM does not: self-sign the
+        # per-build certificate for it and the computer name, and hand it to the guest in custom data.
+        address = ((_wire(azure_call(f"read public IP '{names['public_ip']}'", network.public_ip_addresses.get, rg,
+                                     names["public_ip"])) or {}).get("properties") or {}).get("ipAddress")
+        pem, thumbprint, pfx = _winrm_cert.issue(spec["winrm_private_key"], address, spec["computer_name"])
+        spec = dict(spec, winrm_custom_data=_winrm_cert.custom_data(pfx, thumbprint))
+        winrm = {"winrm_certificate": pem, "winrm_certificate_thumbprint": thumbprint}
     vm = _finish([_begin(f"create virtual machine '{spec['vm_name']}'", compute.virtual_machines.begin_create_or_update,
                          rg, spec["vm_name"], vm_body(spec, tags, ids))], timeout_at)[0]
     if vm is None or vm.get("properties", {}).get("provisioningState") not in (None, "Succeeded"):
@@ -441,7 +464,10 @@ def ensure_present(resources, network, compute, spec, wait_timeout=1800, check_m
     tier = None
     if spec.get("os_disk_tier"):
         tier = set_disk_tier(compute, rg, names["os_disk"], spec["os_disk_tier"], max(1, int(timeout_at - time.monotonic())))
-    return True, _facts(spec, ids, vm, pip, tier)
+    if winrm:
+        # Azure runs no custom data by itself: run the listener script once, through the VM's Run Command.
+        _winrm_cert.create_winrm_listener(compute, rg, spec["vm_name"], max(1, int(timeout_at - time.monotonic())))
+    return True, dict(_facts(spec, ids, vm, pip, tier), **winrm)
 
 
 def set_disk_tier(compute, resource_group, disk_name, tier, timeout):
@@ -494,17 +520,53 @@ def delete_group(resources, resource_group, build_id, wait=True, wait_timeout=18
     return True, {"resource_group": resource_group, "deleted": True, "already_absent": False}
 
 
-def delete_vm(compute, resource_group, vm_name, wait_timeout=1800, check_mode=False):
-    """Delete only the build VM and its OS disk (after capture). Returns (changed, facts)."""
+def _missing_tags(body, build_id, run_id=None):
+    """What of this build's marks ``body`` lacks: [] when it carries temporary=true, the build id (and run id)."""
+    tags = (body or {}).get("tags") or {}
+    missing = []
+    if str(tags.get(TAG_TEMPORARY, "")).lower() != "true":
+        missing.append(f"{TAG_TEMPORARY}='true'")
+    if tags.get(TAG_BUILD_ID) != build_id:
+        missing.append(f"{TAG_BUILD_ID}='{build_id}' (it has '{tags.get(TAG_BUILD_ID)}')")
+    if run_id and tags.get(TAG_RUN_ID) != run_id:
+        missing.append(f"{TAG_RUN_ID}='{run_id}' (it has '{tags.get(TAG_RUN_ID)}')")
+    return missing
+
+
+def delete_vm(compute, resource_group, vm_name, wait_timeout=1800, check_mode=False, build_id=None, run_id=None,
+              resources=None):
+    """Delete only the build VM and its OS disk (after capture). Returns (changed, facts).
+
+    As with the group, only what this build created is deleted: the VM must carry ``goldenimage-temporary=true`` and
+    ``goldenimage-build-id=<build_id>`` (and ``goldenimage-run-id=<run_id>`` when given) - a VM of the same name in a
+    user's group is refused. A leftover OS disk without its VM needs the tags itself, or must lie in the build's
+    temporary group (implicitly created OS disks carry no tags).
+    """
+    check_build_id(build_id)
+    check_run_id(run_id)
     disk_name = resource_names(vm_name)["os_disk"]
     vm = _wire(azure_call(f"read virtual machine '{vm_name}'", compute.virtual_machines.get, resource_group, vm_name,
                           missing_ok=True))
     if vm is not None:
+        missing = _missing_tags(vm, build_id, run_id)
+        if missing:
+            raise AzureError(f"refusing to delete virtual machine '{vm_name}' in resource group '{resource_group}': "
+                             f"it lacks the tags {', '.join(missing)}, so it is not this build's VM.",
+                             operation=f"delete virtual machine '{vm_name}'")
         os_disk = vm.get("properties", {}).get("storageProfile", {}).get("osDisk", {})
         disk_name = os_disk.get("name") or disk_name
     disk = _wire(azure_call(f"read disk '{disk_name}'", compute.disks.get, resource_group, disk_name, missing_ok=True))
     if vm is None and disk is None:
         return False, {"resource_group": resource_group, "vm_name": vm_name, "deleted": False}
+    if vm is None:
+        missing = _missing_tags(disk, build_id, run_id)
+        group = get_group(resources, resource_group) if missing and resources is not None else None
+        if group is not None and not _missing_tags(group, build_id, run_id):
+            missing = []
+        if missing:
+            raise AzureError(f"refusing to delete disk '{disk_name}' in resource group '{resource_group}': neither it "
+                             f"nor its group carries the tags {', '.join(missing)}, so it is not this build's disk.",
+                             operation=f"delete disk '{disk_name}'")
     if check_mode:
         return True, {"resource_group": resource_group, "vm_name": vm_name, "deleted": True}
     timeout_at = time.monotonic() + wait_timeout

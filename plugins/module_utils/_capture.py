@@ -18,6 +18,12 @@ import time
 
 from ansible_collections.goldenimage.azure.plugins.module_utils import _gallery as gallery_utils
 from ansible_collections.goldenimage.azure.plugins.module_utils import _resource_id
+from ansible_collections.goldenimage.azure.plugins.module_utils._arm_names import (  # noqa: F401  # check_names re-exported
+    TAG_BUILD_ID,
+    TAG_SOURCE_URN,
+    check_names,
+    normalize_location,
+)
 from ansible_collections.goldenimage.azure.plugins.module_utils import _vmstate as vmstate
 from ansible_collections.goldenimage.azure.plugins.module_utils._azure_client import (
     AzureError,
@@ -27,8 +33,7 @@ from ansible_collections.goldenimage.azure.plugins.module_utils._azure_client im
 )
 from ansible_collections.goldenimage.azure.plugins.module_utils._versions import newest
 
-SOURCE_URN_TAG = "goldenimage-source-urn"
-BUILD_ID_TAG = "goldenimage-build-id"
+BUILD_ID_TAG = TAG_BUILD_ID  # the name _preflight uses
 _MARKETPLACE_ID = re.compile(
     r"/publishers/(?P<publisher>[^/]+)/artifacttypes/vmimage/offers/(?P<offer>[^/]+)/skus/(?P<sku>[^/]+)"
     r"/versions/(?P<version>[^/]+)$", re.IGNORECASE)
@@ -144,7 +149,7 @@ def read_source(compute, source, overrides):
             facts["os_type"] = os_disk.get("osType")
             facts["os_state"] = os_disk.get("osState")
             facts["hyper_v_generation"] = p.get("hyperVGeneration") or "V1"
-            facts["source_urn"] = (body.get("tags") or {}).get(SOURCE_URN_TAG)
+            facts["source_urn"] = (body.get("tags") or {}).get(TAG_SOURCE_URN)
         else:  # disk, snapshot
             facts["os_type"] = p.get("osType")
             facts["hyper_v_generation"] = p.get("hyperVGeneration") or "V1"
@@ -152,7 +157,7 @@ def read_source(compute, source, overrides):
             facts["security_type"] = ("TrustedLaunch" if security == "TrustedLaunch"
                                       else "ConfidentialVM" if security.startswith("ConfidentialVM") else "Standard")
             facts["source_urn"] = urn_from_image_reference((p.get("creationData") or {}).get("imageReference")) \
-                or (body.get("tags") or {}).get(SOURCE_URN_TAG)
+                or (body.get("tags") or {}).get(TAG_SOURCE_URN)
             facts["os_state"] = "Generalized"
     facts["declared_os_state"] = overrides.get("os_state")
     for key in ("os_type", "os_state", "hyper_v_generation"):
@@ -351,59 +356,10 @@ def version_body(location, facts, publishing, tags):
     }}
 
 
-def normalize_region(name):
-    return (name or "").replace(" ", "").lower()
+_snake = to_snake
 
 
-def _snake(body):
-    return to_snake(body) if body is not None else None
-
-
-# -- names and regions, checked before any request ------------------------------------------------------
-# Azure's rules (Learn, "Naming rules and restrictions for Azure resources"; the error texts CRP and GalleryRP
-# give): a managed image 1-80 alphanumerics, underscores, periods and hyphens, starting alphanumeric, ending
-# alphanumeric or underscore; a gallery 1-80 alphanumerics, underscores and periods, not starting or ending
-# with a period; a gallery image definition the same plus hyphens, not starting or ending with a period or
-# hyphen; a version MAJOR.MINOR.PATCH of 32-bit integers; a resource group 1-90 letters, digits,
-# underscores, hyphens, periods and parentheses, not ending with a period.
-NAME_RULES = {
-    "managed_image.name": (re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9_.-]{0,78}[A-Za-z0-9_])?$"),
-                           "1-80 letters, digits, underscores, periods and hyphens, starting with a letter or digit "
-                           "and ending with a letter, digit or underscore"),
-    "gallery.name": (re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9_.]{0,78}[A-Za-z0-9_])?$"),
-                     "1-80 letters, digits, underscores and periods, starting with a letter or digit and not ending "
-                     "with a period (no hyphens)"),
-    "gallery.image": (re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9_.-]{0,78}[A-Za-z0-9_])?$"),
-                      "1-80 letters, digits, underscores, periods and hyphens, starting with a letter or digit and "
-                      "not ending with a period or hyphen"),
-}
-RESOURCE_GROUP_RULE = (re.compile(r"^[-\w.()]{0,89}[-\w()]$"),
-                       "1-90 letters, digits, underscores, hyphens, periods and parentheses, not ending with a period")
-
-
-def _check_name(parameter, value, rule):
-    pattern, text = rule
-    if value is not None and not pattern.match(str(value)):
-        raise AzureError("%s: '%s' is not a valid name: Azure allows %s. Nothing was changed." % (parameter, value, text),
-                         code="InvalidName")
-
-
-def check_names(params):
-    """Refuse names Azure would refuse, before any request (so check mode predicts the real run)."""
-    image_opts = params.get("managed_image") or {}
-    gallery_opts = params.get("gallery") or {}
-    if image_opts:
-        _check_name("managed_image.name", image_opts.get("name"), NAME_RULES["managed_image.name"])
-        _check_name("managed_image.resource_group", image_opts.get("resource_group"), RESOURCE_GROUP_RULE)
-    if gallery_opts:
-        _check_name("gallery.name", gallery_opts.get("name"), NAME_RULES["gallery.name"])
-        _check_name("gallery.image", gallery_opts.get("image"), NAME_RULES["gallery.image"])
-        _check_name("gallery.resource_group", gallery_opts.get("resource_group"), RESOURCE_GROUP_RULE)
-        version = str(gallery_opts.get("version") or "auto")
-        if version != "auto":
-            gallery_utils.validate_version_name(version)
-
-
+# -- regions, checked before any request (names: ``_arm_names.check_names``) --------------------------------
 def check_regions(params, list_locations):
     """Every region the task names (gallery target regions, gallery and image locations) must exist; a typo gets
     the closest region names. One locations list, only when a region is given."""
@@ -420,13 +376,13 @@ def check_regions(params, list_locations):
     for item in list_locations() or []:
         for key in ("name", "displayName"):
             if item.get(key):
-                known.setdefault(normalize_region(item[key]), item.get("name") or item[key])
+                known.setdefault(normalize_location(item[key]), item.get("name") or item[key])
     if not known:
         return
     for parameter, name in given:
-        if normalize_region(name) not in known:
+        if normalize_location(name) not in known:
             raise AzureError("%s: '%s' is not a region of this subscription. %s Nothing was changed."
-                             % (parameter, name, suggestion("regions", normalize_region(name),
+                             % (parameter, name, suggestion("regions", normalize_location(name),
                                                             sorted(set(known.values())))),
                              code="LocationNotAvailable")
 
@@ -472,9 +428,9 @@ def capture(compute, subscription_id, params, check_mode=False, compute_for=None
     ref = source_ref(facts)
     tags = dict(params.get("tags") or {})
     if facts.get("source_urn"):
-        tags[SOURCE_URN_TAG] = facts["source_urn"]
+        tags[TAG_SOURCE_URN] = facts["source_urn"]
     if params.get("build_id"):
-        tags[BUILD_ID_TAG] = params["build_id"]
+        tags[TAG_BUILD_ID] = params["build_id"]
     force = params.get("force")
     if facts["type"] == "vm" and facts["os_state"] == "Generalized" and facts["power_state"] not in (
             "deallocated", "stopped", None, "unknown"):
@@ -571,7 +527,7 @@ def _version_diff(version):
         return None
     profile = vmstate.props(version).get("publishingProfile") or {}
     return {"name": version.get("name"), "source": version_source_ref(version),
-            "target_regions": sorted(normalize_region(r.get("name")) for r in profile.get("targetRegions") or []),
+            "target_regions": sorted(normalize_location(r.get("name")) for r in profile.get("targetRegions") or []),
             "exclude_from_latest": profile.get("excludeFromLatest"), "end_of_life_date": profile.get("endOfLifeDate"),
             "tags": version.get("tags") or {}}
 
@@ -652,7 +608,7 @@ def _plan_gallery(compute, facts, opts, tags, force, user_tags):
     if facts.get("missing") and action not in ("keep",):
         raise facts["missing"]
     regions = opts.get("target_regions") or [{"name": location}]
-    if normalize_region(location) not in [normalize_region(r["name"]) for r in regions]:
+    if normalize_location(location) not in [normalize_location(r["name"]) for r in regions]:
         raise AzureError("gallery.target_regions: must include the gallery's region %s" % location)
     publishing = {"target_regions": regions, "replica_count": opts.get("replica_count") or 1,
                   "storage_account_type": opts.get("storage_account_type") or "Standard_LRS",
@@ -675,7 +631,7 @@ def _plan_gallery(compute, facts, opts, tags, force, user_tags):
 
 
 def _region_set(targets):
-    return sorted((normalize_region(item.get("name")), int(item.get("regionalReplicaCount") or 0),
+    return sorted((normalize_location(item.get("name")), int(item.get("regionalReplicaCount") or 0),
                    item.get("storageAccountType"), bool(item.get("excludeFromLatest"))) for item in targets or [])
 
 
@@ -746,8 +702,8 @@ def _run_gallery(compute, step, facts, params, result, timings, deadline, check_
                                                        cleanup_timeout=min(600, params["wait_timeout"]))
             except AzureError as err:
                 err.partial = {"changed": True, "version": step["version"],
-                               "replication": getattr(err, "replication", None),
-                               "cleanup": getattr(err, "cleanup", None),
+                               "replication": err.replication,
+                               "cleanup": err.cleanup,
                                "managed_image": result.get("managed_image")}
                 raise
             timings["gallery_image_version"] = round(time.monotonic() - started, 3)

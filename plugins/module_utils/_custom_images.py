@@ -14,9 +14,10 @@ A prefix or glob picks the same way among matching versions; an exact version is
 from __future__ import annotations
 
 from ansible_collections.goldenimage.azure.plugins.module_utils._azure_client import AzureError
-from ansible_collections.goldenimage.azure.plugins.module_utils._image_sources import _IMAGE_ID as IMAGE_ID
+from ansible_collections.goldenimage.azure.plugins.module_utils._resource_id import IMAGE_ID
+from ansible_collections.goldenimage.azure.plugins.module_utils._arm_names import normalize_location
+from ansible_collections.goldenimage.azure.plugins.module_utils._arm_wire import replication_state as _replication_state
 from ansible_collections.goldenimage.azure.plugins.module_utils._marketplace import (
-    _location_key,
     _suggestion,
     arm_get,
     arm_list,
@@ -99,7 +100,7 @@ def resolve_managed_image(client, subscription_id, resource_group, name, locatio
 
 
 def _location_warnings(details, location):
-    if location and details.get("location") and _location_key(details["location"]) != _location_key(location):
+    if location and details.get("location") and normalize_location(details["location"]) != normalize_location(location):
         return ["Image %s is in %s, not in %s: a VM in %s cannot use it."
                 % (details["id"], details["location"], location, location)]
     return []
@@ -109,7 +110,7 @@ def _location_warnings(details, location):
 
 def _region_entry(profile, location):
     for region in profile.get("targetRegions") or []:
-        if _location_key(region.get("name")) == _location_key(location):
+        if normalize_location(region.get("name")) == normalize_location(location):
             return region
     return None
 
@@ -124,14 +125,6 @@ def excluded_from_latest(version_body, location=None):
         if region is not None and region.get("excludeFromLatest"):
             return True
     return False
-
-
-def _replication_state(version_body, location):
-    status = (version_body.get("properties") or {}).get("replicationStatus") or {}
-    for item in status.get("summary") or []:
-        if _location_key(item.get("region")) == _location_key(location):
-            return item.get("state")
-    return None
 
 
 def gallery_details(definition, version_body, requested=None):

@@ -12,10 +12,14 @@
 
 from __future__ import annotations
 
-import re
 import time
 
 from ansible_collections.goldenimage.azure.plugins.module_utils import _vmstate as vmstate
+from ansible_collections.goldenimage.azure.plugins.module_utils._arm_names import (  # noqa: F401  # pylint: disable=unused-import
+    VERSION_RE,
+    validate_version_name,
+)
+from ansible_collections.goldenimage.azure.plugins.module_utils._arm_wire import replication  # noqa: F401  # re-exported
 from ansible_collections.goldenimage.azure.plugins.module_utils._azure_client import (
     AzureError,
     azure_call,
@@ -23,8 +27,6 @@ from ansible_collections.goldenimage.azure.plugins.module_utils._azure_client im
 )
 from ansible_collections.goldenimage.azure.plugins.module_utils._versions import newest
 
-VERSION_RE = re.compile(r"^\d+\.\d+\.\d+$")
-INT32 = 2 ** 31 - 1
 
 SECURITY_TYPES = ("Standard", "TrustedLaunch", "TrustedLaunchSupported", "ConfidentialVM",
                   "ConfidentialVMSupported", "TrustedLaunchAndConfidentialVmSupported")
@@ -36,14 +38,6 @@ ACCEPTED_BY_SUPPORTED = {
     "ConfidentialVMSupported": ("ConfidentialVM",),
     "TrustedLaunchAndConfidentialVmSupported": ("TrustedLaunch", "ConfidentialVM"),
 }
-
-
-def validate_version_name(version, parameter="gallery.version"):
-    if not VERSION_RE.match(version or ""):
-        raise AzureError("%s: '%s' is not a gallery image version; use MAJOR.MINOR.PATCH with digits only "
-                         "(for example 1.0.0) or 'auto'" % (parameter, version))
-    if any(int(part) > INT32 for part in version.split(".")):
-        raise AzureError("%s: each part of '%s' must fit a 32-bit integer" % (parameter, version))
 
 
 def next_version(existing):
@@ -166,16 +160,6 @@ def create_definition(compute, resource_group, gallery, name, body, deadline):
     operation = "create gallery image definition '%s/%s'" % (gallery, name)
     poller = azure_call(operation, compute.gallery_images.begin_create_or_update, resource_group, gallery, name, body)
     return vmstate.wire(wait_for(poller, operation, max(1, deadline - time.monotonic())))
-
-
-def replication(version):
-    """Per-region replication status as plain snake_case dicts."""
-    status = vmstate.props(version).get("replicationStatus") or {}
-    return {
-        "aggregated_state": status.get("aggregatedState"),
-        "regions": [{"region": item.get("region"), "state": item.get("state"), "progress": item.get("progress"),
-                     "details": item.get("details")} for item in status.get("summary") or []],
-    }
 
 
 def delete_version(compute, resource_group, gallery, definition, version, timeout):

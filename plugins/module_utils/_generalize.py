@@ -14,13 +14,14 @@ import datetime
 import time
 
 from ansible_collections.goldenimage.azure.plugins.module_utils import _vmstate as vmstate
+from ansible_collections.goldenimage.azure.plugins.module_utils._arm_names import TAG_DEPROVISIONED
 from ansible_collections.goldenimage.azure.plugins.module_utils._azure_client import (
     AzureError,
     azure_call,
     wait_for,
 )
 
-DEPROVISIONED_TAG = "goldenimage-deprovisioned"
+DEPROVISIONED_TAG = TAG_DEPROVISIONED
 
 
 def resolve_vm(name=None, resource_group=None, vm_id=None):

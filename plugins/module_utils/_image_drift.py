@@ -29,21 +29,20 @@ from __future__ import annotations
 import datetime
 import re
 
+from ansible_collections.goldenimage.azure.plugins.module_utils._arm_names import format_urn, normalize_location
 from ansible_collections.goldenimage.azure.plugins.module_utils._azure_client import AzureError
 from ansible_collections.goldenimage.azure.plugins.module_utils._custom_images import (
     GALLERY_API,
     _region_entry,
     excluded_from_latest,
 )
-from ansible_collections.goldenimage.azure.plugins.module_utils._image_sources import _IMAGE_ID as IMAGE_ID
 from ansible_collections.goldenimage.azure.plugins.module_utils._marketplace import (
     Marketplace,
     arm_list,
-    format_urn,
-    normalize_location,
 )
 from ansible_collections.goldenimage.azure.plugins.module_utils._versions import compare as compare_versions
 from ansible_collections.goldenimage.azure.plugins.module_utils._versions import sort_versions
+from ansible_collections.goldenimage.azure.plugins.module_utils._resource_id import IMAGE_ID
 from ansible_collections.goldenimage.azure.plugins.module_utils._single_flight import SingleFlight
 
 MARKETPLACE_ID = re.compile(

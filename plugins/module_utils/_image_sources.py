@@ -14,25 +14,18 @@ An image specification (``spec``) is one of:
   "version": "latest"}}``.
 
 Marketplace images are resolved by ``_marketplace``; managed images and gallery versions by
-``_custom_images`` (loaded only when such an image is asked for).
+``_custom_images``.
 """
 
 from __future__ import annotations
 
-import re
-
-from ansible_collections.goldenimage.azure.plugins.module_utils import _resource_id
+from ansible_collections.goldenimage.azure.plugins.module_utils import _custom_images, _resource_id
 from ansible_collections.goldenimage.azure.plugins.module_utils._azure_client import AzureError
-from ansible_collections.goldenimage.azure.plugins.module_utils._marketplace import Marketplace, parse_urn
+from ansible_collections.goldenimage.azure.plugins.module_utils._arm_names import parse_urn
+from ansible_collections.goldenimage.azure.plugins.module_utils._marketplace import Marketplace
 
 DEFAULT_CONCURRENCY = 8
 MAX_CONCURRENCY = 32
-
-_IMAGE_ID = re.compile(
-    r"^/subscriptions/(?P<sub>[^/]+)/resourceGroups/(?P<rg>[^/]+)/providers/Microsoft\.Compute/"
-    r"(?:images/(?P<image>[^/]+)"
-    r"|galleries/(?P<gallery>[^/]+)/images/(?P<definition>[^/]+)(?:/versions/(?P<version>[^/]+))?)/?$",
-    re.IGNORECASE)
 
 
 # -- parsing ----------------------------------------------------------------------------------------------
@@ -186,9 +179,6 @@ class Resolver:
                                                parsed["version"], requested=parsed["requested"])
             details["warnings"] = _marketplace_warnings(details)
             return details
-        # managed and gallery images: code loaded only when needed
-        from ansible_collections.goldenimage.azure.plugins.module_utils import _custom_images
-
         if kind == "gallery_image" and "version_number" in parsed:
             _custom_images.gallery_float_versions(self.client, sub, parsed["resource_group"], parsed["gallery"],
                                                   parsed["name"], parsed["version_number"])

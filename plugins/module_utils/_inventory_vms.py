@@ -31,12 +31,13 @@ from ansible_collections.goldenimage.azure.plugins.module_utils._image_drift imp
     source_key,
     vm_image_source,
 )
-from ansible_collections.goldenimage.azure.plugins.module_utils._marketplace import arm_list, normalize_location
+from ansible_collections.goldenimage.azure.plugins.module_utils._arm_names import normalize_location
+from ansible_collections.goldenimage.azure.plugins.module_utils._arm_wire import os_state, power_state
+from ansible_collections.goldenimage.azure.plugins.module_utils._marketplace import arm_list
 
 COMPUTE_API = "2024-07-01"
 DISKS_API = "2024-03-02"
 NETWORK_API = "2024-05-01"
-POWER_STATES = ("running", "stopped", "deallocated", "starting", "stopping", "deallocating", "unknown")
 _RG = re.compile(r"/resourceGroups/([^/]+)/", re.IGNORECASE)
 
 
@@ -89,11 +90,7 @@ def tag_matches(tags, key, value):
 
 def vm_status(vm):
     """(power state, generalized) from the instance view a list with statusOnly/$expand carries."""
-    view = (vm.get("properties") or {}).get("instanceView") or {}
-    codes = [str(item.get("code") or "") for item in view.get("statuses") or []]
-    power = next((code.split("/", 1)[1].lower() for code in codes if code.lower().startswith("powerstate/")), None)
-    generalized = any(code.lower() == "osstate/generalized" for code in codes)
-    return power or "unknown", generalized
+    return power_state(vm), os_state(vm) == "generalized"
 
 
 def keep_vm(vm, locations=None, tags=None, exclude_tags=None, power_states=None):

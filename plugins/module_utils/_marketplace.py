@@ -24,6 +24,11 @@ from __future__ import annotations
 import fnmatch
 import re
 
+from ansible_collections.goldenimage.azure.plugins.module_utils._arm_names import (  # noqa: F401  # pylint: disable=unused-import
+    format_urn,
+    normalize_location,
+    parse_urn,
+)
 from ansible_collections.goldenimage.azure.plugins.module_utils._azure_client import AzureError
 from ansible_collections.goldenimage.azure.plugins.module_utils._azure_errors import is_missing
 from ansible_collections.goldenimage.azure.plugins.module_utils._single_flight import SingleFlight
@@ -166,38 +171,9 @@ def _find(name, candidates):
     return None
 
 
-def _location_key(value):
-    return re.sub(r"[\s_-]", "", str(value or "")).lower()
-
-
-def normalize_location(value):
-    """'East US' -> 'eastus', the name ARM paths use."""
-    return re.sub(r"\s", "", str(value or "")).lower()
-
-
 def list_locations(client, subscription_id):
     """The subscription's regions as ARM lists them (``name``, ``displayName``, ...): one GET."""
     return arm_list(client, "/subscriptions/%s/locations" % subscription_id, LOCATIONS_API, "list locations")
-
-
-# -- URNs -----------------------------------------------------------------------------------------------
-
-def parse_urn(urn):
-    """``Publisher:Offer:Sku[:Version]`` -> dict of parts (version defaults to ``latest``)."""
-    if not isinstance(urn, str):
-        raise AzureError("An image URN must be a string 'Publisher:Offer:Sku:Version', got %r." % (urn,),
-                         operation="parse image")
-    parts = [part.strip() for part in urn.strip().split(":")]
-    if len(parts) == 3:
-        parts.append("latest")
-    if len(parts) != 4 or not all(parts):
-        raise AzureError("Invalid image URN %r: expected 'Publisher:Offer:Sku:Version' (Version may be latest, "
-                         "a prefix such as 22.04.* or an exact version)." % urn, operation="parse image")
-    return dict(zip(("publisher", "offer", "sku", "version"), parts))
-
-
-def format_urn(publisher, offer, sku, version):
-    return ":".join((publisher, offer, sku, version))
 
 
 # -- details --------------------------------------------------------------------------------------------
@@ -435,7 +411,7 @@ class Marketplace:
             publishers = None  # e.g. NoRegisteredProviderFound / LocationNotAvailableForResourceType
         if not publishers:
             known = self._known_locations()
-            if known is not None and _location_key(location) not in {_location_key(item) for item in known}:
+            if known is not None and normalize_location(location) not in {normalize_location(item) for item in known}:
                 fail("Location '%s' does not exist for this subscription. %s"
                      % (location, _suggestion("locations", location, known)))
             if publishers is None:

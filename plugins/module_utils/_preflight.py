@@ -68,7 +68,8 @@ def normalize_builds(builds, defaults=None, run_id="", base_dir=None):
     from ansible_collections.goldenimage.azure.plugins.module_utils._build_vm import BUILD_ID
 
     merged_defaults = dict(BUILD_DEFAULTS)
-    merged_defaults.update({key: value for key, value in (defaults or {}).items() if value is not None})
+    # None or "": not set (the playbook passes its golden_image_* settings, unset ones as None)
+    merged_defaults.update({key: value for key, value in (defaults or {}).items() if value not in (None, "")})
     base_dir = base_dir or os.getcwd()
     problems = []
     if not builds:
@@ -382,6 +383,8 @@ def vm_item(build, base):
     item["image"] = base.get("image_reference")
     item["plan"] = base_summary(base)["plan"]
     item["tags"] = build["tags"]
+    if build.get("run_id"):
+        item["run_id"] = build["run_id"]
     return item
 
 
@@ -408,7 +411,24 @@ def _list_locations(client):
     return _marketplace.list_locations(client, client.subscription_id)
 
 
-def build_plan(client, builds, defaults=None, run_id="", base_dir=None, tags=None, max_concurrency=8):
+def new_run(run_id="", run_uuid="", now=None):
+    """{"id", "uuid", "started", "t0"} of a run: ``run_id`` "auto" is made from the time and a random part,
+    an empty ``run_uuid`` is generated (the goldenimage-run-id tag)."""
+    import datetime
+    import random
+    import secrets
+    import string
+
+    t0 = time.time() if now is None else now
+    started = datetime.datetime.fromtimestamp(t0, datetime.timezone.utc).replace(tzinfo=None)
+    if run_id == "auto":
+        run_id = started.strftime("%Y%m%d%H%M%S") + "%04x" % random.randint(0, 65535)
+    alphabet = string.ascii_lowercase + string.digits
+    return {"id": run_id, "uuid": run_uuid or "".join(secrets.choice(alphabet) for index in range(32)),
+            "started": started.isoformat() + "Z", "t0": t0}
+
+
+def build_plan(client, builds, defaults=None, run_id="", base_dir=None, tags=None, max_concurrency=8, run_uuid=""):
     """The whole plan: {"builds": [...], "summary": [...], "warnings": [...], "timings": {...}}."""
     started = time.monotonic()
     base_dir = base_dir or os.getcwd()
@@ -420,6 +440,8 @@ def build_plan(client, builds, defaults=None, run_id="", base_dir=None, tags=Non
     for build in normalized:
         base = bases[build["name"]]
         build["tags"] = dict(tags or {}, **build["tags"])
+        if run_uuid:
+            build["run_id"] = run_uuid
         item = dict(build, base=base_summary(base), vm=vm_item(build, base), outputs=plans[build["name"]])
         item["summary"] = describe(item, item["outputs"])
         out.append(item)

@@ -23,6 +23,13 @@ from ansible_collections.goldenimage.azure.plugins.module_utils._azure_errors im
 GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 GUID_HINT = "a GUID like 00000000-0000-0000-0000-000000000000"
 ID_HINT = "/subscriptions/<GUID>/resourceGroups/<group>/providers/<Namespace>/<type>/<name>[/<type>/<name>...]"
+# A managed image, gallery image definition or gallery image version id, as read back from ARM bodies
+# (groups ``sub``, ``rg``, ``image`` | ``gallery``, ``definition``, ``version``); ids users give go through parse().
+IMAGE_ID = re.compile(
+    r"^/subscriptions/(?P<sub>[^/]+)/resourceGroups/(?P<rg>[^/]+)/providers/Microsoft\.Compute/"
+    r"(?:images/(?P<image>[^/]+)"
+    r"|galleries/(?P<gallery>[^/]+)/images/(?P<definition>[^/]+)(?:/versions/(?P<version>[^/]+))?)/?$",
+    re.IGNORECASE)
 
 
 def is_subscription_id(value):

@@ -12,14 +12,23 @@ from __future__ import annotations
 import time
 
 from ansible_collections.goldenimage.azure.plugins.module_utils import _resource_id
+# re-exported: callers read VM state through _vmstate
+from ansible_collections.goldenimage.azure.plugins.module_utils._arm_names import (  # noqa: F401  # pylint: disable=unused-import
+    POWER_STATES,
+)
+from ansible_collections.goldenimage.azure.plugins.module_utils._arm_wire import (  # noqa: F401  # pylint: disable=unused-import
+    os_state,
+    power_state,
+    props,
+    statuses,
+    wire,
+)
 from ansible_collections.goldenimage.azure.plugins.module_utils._azure_client import (
     AzureError,
     azure_call,
     retry_action,
     wait_for,
 )
-
-POWER_STATES = ("running", "stopped", "deallocated", "starting", "stopping", "deallocating", "unknown")
 
 
 def parse_resource_id(rid, expected_type=None, parameter="id"):
@@ -48,40 +57,6 @@ def get_or_none(operation, func, *args, **kwargs):
 
 def same_id(left, right):
     return bool(left) and bool(right) and left.rstrip("/").lower() == right.rstrip("/").lower()
-
-
-def wire(model):
-    """An SDK model (or None) as its wire-format dict."""
-    if model is None:
-        return None
-    if hasattr(model, "as_dict"):
-        return model.as_dict()
-    return dict(model)
-
-
-def props(body):
-    return (body or {}).get("properties") or {}
-
-
-def statuses(vm):
-    view = props(vm).get("instanceView") or {}
-    return [status.get("code") or "" for status in view.get("statuses") or []]
-
-
-def power_state(vm):
-    """``running``, ``deallocated``... from an instance view (``unknown`` when it has none)."""
-    for code in statuses(vm):
-        if code.lower().startswith("powerstate/"):
-            return code.split("/", 1)[1].lower()
-    return "unknown"
-
-
-def os_state(vm):
-    """``generalized`` or ``specialized`` from an instance view."""
-    for code in statuses(vm):
-        if code.lower() == "osstate/generalized":
-            return "generalized"
-    return "specialized"
 
 
 def security_type(vm):

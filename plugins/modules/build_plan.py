@@ -43,6 +43,15 @@ options:
   run_id:
     description:
       - The run's id; the build id is C(<name>-<run_id>) (its last 60 characters) unless a build sets C(build_id).
+      - V(auto) makes one from the time and a random part (C(YYYYmmddHHMMSS) and four hex digits).
+      - Empty makes the build id the build's name.
+    type: str
+    default: ""
+  run_uuid:
+    description:
+      - The random id of the run written to the C(goldenimage-run-id) tag of everything it creates (cleanup and
+        rollback delete only what carries it); set as C(run_id) in every build and RV(builds[].vm).
+      - Empty generates one (32 lowercase letters and digits).
     type: str
     default: ""
   tags:
@@ -160,10 +169,25 @@ definition:
   type: dict
   sample: {"dir": "/home/me/images", "git_commit": "3f2c1e0a9b8d7c6e5f4a3b2c1d0e9f8a7b6c5d4e", "git_dirty": false}
 timings:
-  description: Seconds spent resolving the base images and checking the outputs.
-  returned: success
+  description:
+    - Seconds spent resolving the base images and checking the outputs; on failure, the seconds until the failing
+      phase failed.
+  returned: always
   type: dict
   sample: {"resolve": 0.41, "plan": 0.32}
+run:
+  description:
+    - The run - C(id) (O(run_id), made when V(auto)), C(uuid) (O(run_uuid)), C(started) (UTC, ISO 8601) and C(t0)
+      (the same instant, seconds since the epoch).
+  returned: always
+  type: dict
+  sample: {"id": "20261202051200a1b2", "uuid": "k2v9q0x7c1m3n5b8z4l6j0h2g4f6d8s1", "started": "2026-12-02T05:12:00.123456Z",
+           "t0": 1796188320.123456}
+finished:
+  description: When the plan was finished (seconds since the epoch); the creation of the build VMs starts then.
+  returned: success
+  type: float
+  sample: 1796188321.2
 phase:
   description: On failure, V(plan) (definitions and outputs) or V(resolve base image).
   returned: failure
@@ -172,10 +196,11 @@ phase:
 """
 
 import os
+import time
 
 from ansible_collections.goldenimage.azure.plugins.module_utils._azure_client import AzureError
 from ansible_collections.goldenimage.azure.plugins.module_utils._azure_module import AzureModule
-from ansible_collections.goldenimage.azure.plugins.module_utils._preflight import build_plan, definition_info
+from ansible_collections.goldenimage.azure.plugins.module_utils._preflight import build_plan, definition_info, new_run
 
 
 def main():
@@ -184,6 +209,7 @@ def main():
             builds=dict(type="list", elements="dict", required=True),
             defaults=dict(type="dict", default={}),
             run_id=dict(type="str", default=""),
+            run_uuid=dict(type="str", default=""),
             tags=dict(type="dict", default={}),
             base_dir=dict(type="path"),
             max_concurrency=dict(type="int", default=8),
@@ -191,16 +217,19 @@ def main():
         supports_check_mode=True,
     )
     params = module.params
+    run = new_run(params["run_id"], params["run_uuid"])
     definition = definition_info(params["base_dir"] or os.getcwd())
     try:
-        result = build_plan(module.session, params["builds"], defaults=params["defaults"], run_id=params["run_id"],
+        result = build_plan(module.session, params["builds"], defaults=params["defaults"], run_id=run["id"],
                             base_dir=params["base_dir"], tags=params["tags"],
-                            max_concurrency=params["max_concurrency"])
+                            max_concurrency=params["max_concurrency"], run_uuid=run["uuid"])
     except AzureError as err:
-        module.fail_azure(err, changed=False, phase=getattr(err, "phase", "plan"), definition=definition)
+        phase = getattr(err, "phase", "plan")
+        module.fail_azure(err, changed=False, phase=phase, definition=definition, run=run,
+                          timings={phase.split(" ", maxsplit=1)[0]: round(time.time() - run["t0"], 3)})
     for warning in result.pop("warnings"):
         module.warn(warning)
-    module.exit_json(changed=False, definition=definition, **result)
+    module.exit_json(changed=False, definition=definition, run=run, finished=time.time(), **result)
 
 
 if __name__ == "__main__":

@@ -23,6 +23,9 @@ description:
     C(goldenimage-run-id=<run_id>)) is deleted (Packer deleted users' own groups, packer#5658); O(build_id) is
     required. A group that is already gone, or disappears meanwhile, counts as deleted.
   - With O(state=absent) and O(scope=vm), deletes only the VM and its OS disk (after capture), keeping the group.
+    As with O(scope=group), only a VM tagged C(goldenimage-temporary=true) and C(goldenimage-build-id=<build_id>)
+    (and, with O(run_id), C(goldenimage-run-id=<run_id>)) is deleted; a VM of the same name without them (a user's)
+    is refused and nothing is deleted.
   - With O(state=absent) and O(scope=outputs), deletes the images and gallery versions tagged with O(build_id) and
     O(run_id) - what this run created, never an earlier run's output of the same build id (rollback after a failed
     capture or replication).
@@ -155,6 +158,19 @@ options:
     type: str
   key_vault_id:
     description: Resource id of the Key Vault holding O(winrm_certificate_url).
+    type: str
+  winrm_private_key:
+    description:
+      - PEM private key (unencrypted, RSA or EC; content, not a path) of the per-build WinRM HTTPS certificate (Windows).
+      - Once the public IP exists and before the VM, the module self-signs a certificate for it, valid 24 hours, with
+        the public address (IP SAN) and the computer name (DNS SAN), returns it in RV(winrm_certificate) and hands the
+        certificate and key to the guest as custom data - a PowerShell script that imports them into
+        C(LocalMachine\My) and creates the 5986 listener. Azure runs no custom data by itself - once it created the
+        VM (not in check mode, not when the VM existed), the module runs the script through the VM's Run Command
+        (C(RunPowerShellScript) reading C(C:\AzureData\CustomData.bin), so the key is not sent again), within
+        O(wait_timeout); a failed run command or any output on its StdErr fails the task. Trust exactly
+        RV(winrm_certificate) to pin the listener.
+      - Never logged. Mutually exclusive with O(custom_data) and O(winrm_certificate_url).
     type: str
   custom_data:
     description: Base64-encoded custom data passed to the guest. Never logged.
@@ -300,6 +316,17 @@ os_type:
   returned: state=present
   type: str
   sample: linux
+winrm_certificate:
+  description:
+    - The per-build WinRM certificate (PEM, no key) issued for O(winrm_private_key) when this run created the VM.
+  returned: when O(winrm_private_key) is given and the VM was created
+  type: str
+  sample: "-----BEGIN CERTIFICATE-----\nMIIB...\n-----END CERTIFICATE-----\n"
+winrm_certificate_thumbprint:
+  description: SHA-1 thumbprint of RV(winrm_certificate), as Windows names it in the listener.
+  returned: when O(winrm_private_key) is given and the VM was created
+  type: str
+  sample: 3F2A9C0D6E1B4A7F8C5D2E9B0A1C3D5E7F9A2B4C
 public_ip:
   description: Public address of the build VM; null in check mode.
   returned: state=present
@@ -394,6 +421,7 @@ from ansible_collections.goldenimage.azure.plugins.module_utils._azure_client im
 from ansible_collections.goldenimage.azure.plugins.module_utils._azure_module import AzureModule
 from ansible_collections.goldenimage.azure.plugins.module_utils._build_vm import (
     check_build_id,
+    check_ids,
     check_run_id,
     check_sources,
     delete_group,
@@ -431,6 +459,7 @@ def argument_spec():
         admin_password=dict(type="str", no_log=True),
         winrm_certificate_url=dict(type="str", no_log=False),
         key_vault_id=dict(type="str", no_log=False),
+        winrm_private_key=dict(type="str", no_log=True),
         custom_data=dict(type="str", no_log=True),
         os_disk_type=dict(type="str", default="Premium_LRS",
                           choices=["Standard_LRS", "StandardSSD_LRS", "Premium_LRS", "StandardSSD_ZRS", "Premium_ZRS"]),
@@ -458,7 +487,8 @@ def main():
             ("state", "present", ("build_id", "location", "image")),
             ("os_type", "windows", ("admin_password",)),
         ],
-        mutually_exclusive=[("ssh_host_key", "custom_data")],
+        mutually_exclusive=[("ssh_host_key", "custom_data"), ("winrm_private_key", "custom_data"),
+                            ("winrm_private_key", "winrm_certificate_url")],
     )
     p = module.params
     build_id = p["build_id"]
@@ -467,6 +497,9 @@ def main():
         # Before any request: the build id names a group and tags what may be deleted.
         check_build_id(build_id)
         check_run_id(p["run_id"])
+        # Every id-valued option is parsed once by the shared parser: a malformed one fails here, naming it.
+        check_ids(p)
+        image_ref = image_reference(p["image"]) if p["state"] == "present" else None
     except AzureError as err:
         module.fail_json(msg=err.message, **result)
     resource_group = p["resource_group"] or f"gi-build-{build_id}"
@@ -482,7 +515,8 @@ def main():
                                                 p["wait_timeout"], module.check_mode, run_id=p["run_id"])
             elif p["scope"] == "vm":
                 changed, facts = delete_vm(session.compute(), resource_group, vm_name, p["wait_timeout"],
-                                           module.check_mode)
+                                           module.check_mode, build_id=build_id, run_id=p["run_id"],
+                                           resources=session.resources())
             else:
                 changed, facts = delete_group(session.resources(), resource_group, build_id, p["wait"],
                                               p["wait_timeout"], module.check_mode, run_id=p["run_id"])
@@ -491,7 +525,7 @@ def main():
                 module.fail_json(msg="ssh_public_key is required for a Linux build VM.", **result)
             spec = dict(p, resource_group=resource_group, vm_name=vm_name, subscription_id=session.subscription_id,
                         computer_name=p["computer_name"] or (vm_name[:15] if p["os_type"] == "windows" else vm_name),
-                        image_reference=image_reference(p["image"]), allowed_sources=sources)
+                        image_reference=image_ref, allowed_sources=sources)
             changed, facts = ensure_present(session.resources(), session.network(), session.compute(), spec,
                                             p["wait_timeout"], module.check_mode)
     except AzureError as err:

@@ -307,7 +307,7 @@ def main():
             tier=p["tier"], size_gb=p["size_gb"], iops=p["iops"], mbps=p["mbps"],
             allow_deallocate=p["allow_deallocate"], check_mode=module.check_mode, wait_timeout=p["wait_timeout"])
     except AzureError as err:
-        module.fail_azure(err, **(getattr(err, "partial", None) or {"changed": False}))
+        module.fail_azure(err)
     if not module.diff_mode:
         result.pop("diff", None)
     module.exit_json(**result)

@@ -483,9 +483,9 @@ def main():
             compute_for=lambda sub: session.for_subscription(sub, parameter="source").compute(),
             list_locations=lambda: _marketplace.list_locations(session, session.subscription_id))
     except AzureError as err:
-        partial = _capture.scrub_sas(dict(getattr(err, "partial", None) or {"changed": False}))
-        err.message, err.operation = _capture.scrub_sas(err.message), _capture.scrub_sas(err.operation)
-        module.fail_azure(err, **partial)
+        err.partial, err.message, err.operation = (_capture.scrub_sas(value)
+                                                   for value in (err.partial, err.message, err.operation))
+        module.fail_azure(err)
     if not module.diff_mode:
         result.pop("diff", None)
     module.exit_json(**_capture.scrub_sas(result))

@@ -208,7 +208,7 @@ def main():
             result = _generalize.generalize_vm(compute, resource_group, name, force=params["force"],
                                                check_mode=module.check_mode, wait_timeout=params["wait_timeout"])
     except AzureError as err:
-        module.fail_azure(err, **getattr(err, "partial", {"changed": False}))
+        module.fail_azure(err)
     if not module.diff_mode:
         result.pop("diff", None)
     module.exit_json(**result)

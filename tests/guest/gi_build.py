@@ -140,7 +140,7 @@ def run_in(cwd, playbook, sim_env, extra_vars, args, timeout, env=None):
     dump = os.path.join(tmp, "results.jsonl")
     command = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", local_inventory(tmp),
                playbook, *args, "-e", json.dumps(extra_vars)]
-    run_env = ansible_env(sim_env, dict(env or {}, RESULT_DUMP_FILE=dump, PWD=str(cwd)))
+    run_env = ansible_env(sim_env, dict(env or {}, AZSIM_RESULTS_FILE=dump, PWD=str(cwd)))
     proc = subprocess.run(command, env=run_env, capture_output=True, text=True, timeout=timeout, cwd=str(cwd),
                           check=False)
     results = []

@@ -35,7 +35,7 @@ def _key_body(text):
 def test_linux_build_leaks_no_secret_at_vvv_and_pins_the_host_key(world, resources, tmp_path):
     gi_build.prepare_outputs(resources)
     dump = tmp_path / "secret-dump.jsonl"
-    env = {"ANSIBLE_CALLBACKS_ENABLED": "result_dump,secret_dump", "SECRET_DUMP_FILE": str(dump)}
+    env = {"ANSIBLE_CALLBACKS_ENABLED": "azsim_results,secret_dump", "SECRET_DUMP_FILE": str(dump)}
     build_dir = tmp_path / "builds"
     seen = {}
 

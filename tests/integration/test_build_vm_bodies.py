@@ -14,16 +14,19 @@ from ansible_collections.goldenimage.azure.plugins.module_utils import _build_vm
 from ansible_collections.goldenimage.azure.plugins.module_utils._azure_client import AzureError  # noqa: E402
 
 
+COMPUTE = "/subscriptions/00000000-0000-4000-8000-000000000001/resourceGroups/rg/providers/Microsoft.Compute/"
+
+
 @pytest.mark.parametrize("image, expected", [
     ("Canonical:ubuntu-24_04-lts:server:24.04.202411200",
      {"publisher": "Canonical", "offer": "ubuntu-24_04-lts", "sku": "server", "version": "24.04.202411200"}),
     ({"urn": "Debian:debian-12:12-gen2:0.20241004.1890"},
      {"publisher": "Debian", "offer": "debian-12", "sku": "12-gen2", "version": "0.20241004.1890"}),
-    ("/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/images/img",
-     {"id": "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/images/img"}),
-    ({"id": "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/galleries/g/images/d/versions/1.0.0",
+    (COMPUTE + "images/img",
+     {"id": COMPUTE + "images/img"}),
+    ({"id": COMPUTE + "galleries/g/images/d/versions/1.0.0",
       "publisher": None},
-     {"id": "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/galleries/g/images/d/versions/1.0.0"}),
+     {"id": COMPUTE + "galleries/g/images/d/versions/1.0.0"}),
 ])
 def test_image_reference_forms(image, expected):
     assert bv.image_reference(image) == expected
@@ -99,3 +102,19 @@ def test_any_source_needs_opt_in():
     with pytest.raises(AzureError, match="empty"):
         bv.check_sources([])
     assert bv.check_sources(["*"], allow_any=True) == ["*"]
+
+
+@pytest.mark.parametrize("image, parameter", [
+    ("/subscriptions/not-a-guid/resourceGroups/rg/providers/Microsoft.Compute/images/img", "image"),
+    ({"id": "/subscriptions/nope/resourceGroups/rg/providers/Microsoft.Compute/images/img"}, "image.id"),
+])
+def test_image_ids_go_through_the_shared_parser(image, parameter):
+    with pytest.raises(AzureError) as err:
+        bv.image_reference(image)
+    assert err.value.message.startswith(parameter + ": ") and "is not a subscription id" in err.value.message
+
+
+def test_image_id_of_another_type_is_refused():
+    with pytest.raises(AzureError) as err:
+        bv.image_reference(COMPUTE + "disks/d1")
+    assert "Microsoft.Compute/disks" in err.value.message

@@ -239,3 +239,64 @@ ssh_host_key:
     assert keys["ed25519"] == (private.strip() + "\n", public + "\n")
     assert cloud_config_host_keys(base64.b64decode(host_key_custom_data(
         {"private_key": private, "public_key": public}))) == keys
+
+
+def _deletes(sim):
+    return [r for r in _writes(sim) if r["method"] == "DELETE"]
+
+
+@pytest.mark.parametrize("check", [True, False])
+def test_scope_vm_refuses_a_users_vm_of_the_same_name(play, fresh_sim, compute, network, resources, check):
+    """scope=vm names a VM gi-<build_id> in any group: one without the build's tags (a user's) is never deleted."""
+    from tests.integration import lifecycle_setup as setup
+
+    user_vm = setup.make_vm(compute, network, resources, rg="rg-user", name="gi-victim", tags={"team": "web"})
+    spoofed = setup.make_vm(compute, network, resources, rg="rg-user", name="gi-spoof",
+                            tags={"goldenimage-temporary": "true"})
+    before = fresh_sim.admin.resources()
+    for name, lacking in (("gi-victim", "goldenimage-temporary"), ("gi-spoof", "goldenimage-build-id")):
+        run = play(_play(f"""
+state: absent
+scope: vm
+build_id: {name[3:]}
+resource_group: rg-user
+""", check=check))
+        assert run.rc != 0
+        msg = run.task("build")["result"]["msg"]
+        assert "refusing to delete virtual machine" in msg and lacking in msg, msg
+    assert fresh_sim.admin.resource(user_vm["id"]) is not None and fresh_sim.admin.resource(spoofed["id"]) is not None
+    assert fresh_sim.admin.resources() == before
+    assert _deletes(fresh_sim) == []
+
+
+def test_scope_vm_deletes_only_the_vm_of_this_build_and_run(play, fresh_sim, ssh_key):  # noqa: F811
+    created = play(_play(f"""
+build_id: own
+run_id: run-a
+location: westeurope
+image: {URN}
+ssh_public_key: "{ssh_key}"
+{SOURCES}
+"""))
+    assert created.rc == 0, created.stdout
+    ids = created.task("build")["result"]["resource_ids"]
+    foreign = play(_play("""
+state: absent
+scope: vm
+build_id: own
+run_id: run-b
+"""))
+    assert foreign.rc != 0 and "goldenimage-run-id" in foreign.task("build")["result"]["msg"]
+    assert fresh_sim.admin.resource(ids["virtual_machine"]) is not None and _deletes(fresh_sim) == []
+    own = play(_play("""
+state: absent
+scope: vm
+build_id: own
+run_id: run-a
+wait_timeout: 120
+"""))
+    assert own.rc == 0, own.stdout
+    assert own.task("build")["result"]["changed"] is True
+    assert fresh_sim.admin.resource(ids["virtual_machine"]) is None
+    assert fresh_sim.admin.resource(ids["os_disk"]) is None
+    assert fresh_sim.admin.resource(ids["resource_group"]) is not None

@@ -12,23 +12,27 @@ from __future__ import annotations
 
 import json
 import os
+import socket
+import subprocess
+import sys
+import time
 
 import pytest
 
 from fakewinrm.windows import GENERALIZED, SETUP_STATE_KEY
 from tests.harness import ROOT, run_playbook
-from tests.integration.test_deprovision_windows import SYSPREP_ARGS, pooled_guest  # noqa: F401 (fixture)
+from tests.integration.test_deprovision_windows import SYSPREP_ARGS, _free_loopback
+from tests.integration.test_deprovision_windows import pooled_guest  # noqa: F401 (fixture)
 
 WINRM_PORT = 5986
 PASSWORD = "Bu1ld!Windows-2022"
 
 
 def _vars(tmp_path, guest=None):
-    extra = {}
-    if guest is not None:
-        # WinRM validates the listener's certificate (the default): trust the double's CA (fakewinrm --tls writes it)
-        extra["golden_image_winrm_ca_trust_path"] = str(guest["state"].parent / "ca.pem")
-    return extra | {
+    # WinRM validates the listener's certificate (the default) against the per-build certificate alone: no user CA
+    # (fakewinrm starts with a certificate from its own throw-away CA, trusted by nobody, and serves the per-build
+    # one once provisioning handed it over in custom data).
+    return {
         "golden_image_location": "eastus",
         "golden_image_builds": [{
             "name": "windows-2022",
@@ -47,7 +51,6 @@ def _vars(tmp_path, guest=None):
         # The double speaks Basic auth (no NTLM) and cannot run win_ping (a PowerShell module).
         "builder_winrm_transport": "basic",
         "builder_wait_for_connection": False,
-        "golden_image_deprovision_vars": {"deprovision_windows_poll_interval": 0},
     }
 
 
@@ -64,6 +67,8 @@ def test_windows_image_built_through_sysprep(fresh_sim, pooled_guest, resources,
     with open(pooled_guest["state"], encoding="utf-8") as handle:
         state = json.load(handle)
     assert state["credentials"]["source"] == "provisioning"
+    # The listener served the certificate that came in custom data (the run trusted nothing else).
+    assert "BEGIN CERTIFICATE" in (pooled_guest["state"].parent / "winrm-cert.pem").read_text()
     assert state["credentials"]["username"] == "gibuilder"
     assert [item["arguments"] for item in state["sysprep"]["invocations"]] == [SYSPREP_ARGS]
     assert state["registry"][SETUP_STATE_KEY]["ImageState"] == GENERALIZED
@@ -74,3 +79,60 @@ def test_windows_image_built_through_sysprep(fresh_sim, pooled_guest, resources,
     assert images[0]["properties"]["storageProfile"]["osDisk"]["osState"] == "Generalized"
     # The temporary build resource group is gone.
     assert not [item for item in fresh_sim.admin.resources("Microsoft.Compute/virtualMachines")]
+
+
+@pytest.fixture
+def rekeyed_guest(fresh_sim, tmp_path):
+    """fakewinrm in the pool serving a look-alike of the per-build certificate (same names, dates, subject; another
+    key) - what an impostor between the controller and the VM, or a re-keyed guest, would present."""
+    address = _free_loopback(WINRM_PORT)
+    name = f"fakewin-{address.rsplit('.', 1)[1]}"
+    scenario = tmp_path / "scenario.json"
+    scenario.write_text(json.dumps({"winrm_certificate": "rekeyed"}), encoding="utf-8")
+    state_dir = tmp_path / "guest"
+    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""),
+               AZSIM_ADMIN_TOKEN=fresh_sim.admin_token)
+    command = [sys.executable, "-m", "fakewinrm", "serve", "--address", address, "--port", str(WINRM_PORT),
+               "--scenario", str(scenario), "--state-dir", str(state_dir), "--sim-url", fresh_sim.url,
+               "--ca", fresh_sim.ca, "--name", name, "--tls"]
+    with (tmp_path / "serve.err").open("w") as err:
+        proc = subprocess.Popen(command, env=env, cwd=str(tmp_path), stdout=subprocess.PIPE, stderr=err, text=True)
+    try:
+        assert json.loads(proc.stdout.readline() or "{}").get("address") == address, (tmp_path / "serve.err").read_text()
+        for _ in range(100):
+            with socket.socket() as probe:
+                if probe.connect_ex((address, WINRM_PORT)) == 0:
+                    break
+            time.sleep(0.1)
+        yield {"name": name, "address": address, "port": WINRM_PORT, "state": state_dir / "state.json"}
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+        if any(entry["name"] == name for entry in fresh_sim.admin.guests()):
+            fresh_sim.admin.remove_guest(name)
+
+
+@pytest.mark.slow
+def test_windows_build_refuses_a_listener_without_the_per_build_certificate(fresh_sim, rekeyed_guest, resources,
+                                                                            tmp_path):
+    resources.resource_groups.create_or_update("rg-golden-images", {"location": "eastus"})
+    extra = _vars(tmp_path, rekeyed_guest)
+    extra["golden_image_connect_timeout"] = 5
+    run = run_playbook(os.path.join(ROOT, "build-golden-image.yml"), sim_env=fresh_sim.env, extra_vars=extra,
+                       timeout=900)
+    assert run.rc != 0
+    failed = [r for r in run.results if r["status"] in ("failed", "unreachable")]
+    assert any("CERTIFICATE_VERIFY_FAILED" in json.dumps(r) or "certificate verify failed" in json.dumps(r)
+               for r in failed), failed
+    # The guest did get the per-build certificate (provisioning ran), served another, and was never touched:
+    # no deprovision step, no Sysprep, no image.
+    assert (rekeyed_guest["state"].parent / "winrm-cert.pem").exists()
+    assert (rekeyed_guest["state"].parent / "winrm-rekeyed.pem").exists()
+    state = json.loads(rekeyed_guest["state"].read_text()) if rekeyed_guest["state"].exists() else {}
+    assert not state.get("sysprep", {}).get("invocations")
+    assert state.get("shells", {}).get("commands", 0) == 0
+    assert not fresh_sim.admin.resources("Microsoft.Compute/images")

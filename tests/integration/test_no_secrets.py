@@ -2,8 +2,8 @@
 simulator with fakewinrm as the guest, with a callback that records every result handed to callbacks (items,
 retries, async polls, includes - what AWX or ARA would store); and image_capture from a VHD URI with a SAS.
 
-The secrets: the build's Windows password (generated per build: the test reads it from the guest), the client
-secret, a VHD URI's SAS signature."""
+The secrets: the build's Windows password (generated per build: the test reads it from the guest), the per-build
+WinRM certificate's private key (read from the guest too), the client secret, a VHD URI's SAS signature."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ def _recorded(tmp_path, run):
 
 
 def _env(tmp_path):
-    return {"ANSIBLE_CALLBACKS_ENABLED": "result_dump,secret_dump", "SECRET_DUMP_FILE": str(tmp_path / "secret-dump.jsonl")}
+    return {"ANSIBLE_CALLBACKS_ENABLED": "azsim_results,secret_dump", "SECRET_DUMP_FILE": str(tmp_path / "secret-dump.jsonl")}
 
 
 @pytest.mark.slow
@@ -48,6 +48,12 @@ def test_windows_build_leaks_no_password_at_vvv(fresh_sim, pooled_guest, resourc
     events, text = _recorded(tmp_path, run)
     assert len(events) > 50 and any(e["event"].startswith("runner_item_") for e in events)
     secrets = {"password": password, "client secret": fresh_sim.env["AZURE_CLIENT_SECRET"]}
+    # The per-build WinRM certificate's private key, as the guest got it from custom data: each PEM body line, so a
+    # key rendered raw or JSON-escaped in any result is found.
+    key_pem = (pooled_guest["state"].parent / "winrm-key.pem").read_text()
+    key_lines = [line for line in key_pem.splitlines() if line and not line.startswith("-----")]
+    assert key_lines
+    secrets.update({f"WinRM private key (line {n})": line for n, line in enumerate(key_lines)})
     for what, secret in secrets.items():
         assert secret not in text, f"the {what} is in a recorded result or the -vvv output"
     # The image was built with it: the run did reach the guest.

@@ -120,6 +120,18 @@ BAD_ID = "/subscriptions/not-a-guid/resourceGroups/rg/providers/Microsoft.Comput
     ("image_facts", {"image": "RedHat:RHEL:8-lvm-gen2:latest", "location": "eastus", "subscription_id": "nope"},
      "subscription_id"),
     ("vm_generalize", {"name": "vm1", "resource_group": "rg", "subscription_id": "0000-1111"}, "subscription_id"),
+    ("build_vm", {"build_id": "ids1", "location": "westeurope", "image": BAD_ID % "images/img1",
+                  "ssh_public_key": "ssh-ed25519 AAAA test", "allowed_sources": ["203.0.113.7/32"]}, "image"),
+    ("build_vm", {"build_id": "ids1", "location": "westeurope",
+                  "image": {"id": BAD_ID % "galleries/g/images/i/versions/1.0.0"},
+                  "ssh_public_key": "ssh-ed25519 AAAA test", "allowed_sources": ["203.0.113.7/32"]}, "image.id"),
+    ("build_vm", {"build_id": "ids1", "location": "westeurope", "image": "Canonical:ubuntu-24_04-lts:server:24.04.1",
+                  "os_type": "windows", "admin_password": "Secret-123456",
+                  "winrm_certificate_url": "https://kv.vault.azure.net/secrets/winrm/1",
+                  "key_vault_id": "/subscriptions/kv-sub/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv",
+                  "allowed_sources": ["203.0.113.7/32"]}, "key_vault_id"),
+    ("build_vm", {"state": "absent", "scope": "vm", "build_id": "ids1", "subscription_id": "nope"},
+     "subscription_id"),
 ])
 def test_malformed_subscription_is_refused_before_any_request(fresh_sim, play, module, options, parameter):
     since = fresh_sim.admin.last_seq()

@@ -16,7 +16,7 @@ import pytest
 
 from azsim.core.schema import SchemaError, check, load_schema
 from azsim.core.settings import DEFAULTS, SettingsError, load_file
-from azsim.providers.catalog import Catalog, CatalogError
+from azsim.providers.marketplace.models import Catalog, CatalogError
 from tests.harness import ROOT, ensure_collection_path
 
 CATALOG = {

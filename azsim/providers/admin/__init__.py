@@ -1,0 +1,1 @@
+"""admin resource provider."""

@@ -1,0 +1,161 @@
+"""Managed disks (DiskRP): ``/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.Compute/disks/{disk}``.
+
+- PUT creates (Empty, Copy from a disk or snapshot, FromImage) or updates: always 202 + Azure-AsyncOperation
+  + Location on the disk itself; the SDK rejects 201 for disks (wire reference 0.2, 4).
+- PATCH: 200 for a tags-only change, otherwise 202 with ``provisioningState: Updating`` and
+  ``propertyUpdatesInProgress`` until the operation finishes (wire reference 4.2). Rules: ``rules.py``.
+- DELETE: only an unattached disk (409 OperationNotAllowed otherwise); 202 + monitors, 204 if absent.
+- Every body carries the derived read-only values (``performance.derive``).
+
+The disk model (bodies, rules, finishers) is in ``models.py``, ``rules.py`` and ``performance.py``.
+"""
+
+from __future__ import annotations
+
+from ...core import lro_finish
+from ...core.errors import ArmError, missing_property, property_change_not_allowed
+from ...core.request import Reply
+from ...core.resource import validate_location
+from ...core.store import private, public
+from . import rules, snapshots
+from .models import (DISKS, PLAIN_PROPERTIES, busy, creation_source, in_progress_error, new_disk, put_as_update,
+                     register_finishers, validated_changes)
+
+
+# -- handlers --------------------------------------------------------------------------------------
+def put_disk(req):
+    existing = DISKS.existing(req)
+    body = req.json()
+    if existing is not None:
+        return _update(req, existing, put_as_update(existing, body))
+    disk = _build_disk(req, body)
+    private(disk)["op"] = "create"
+    disk["properties"]["provisioningState"] = "Updating"
+    req.sim.store.put(disk)
+    reply_body = public(disk)
+    op = DISKS.start(req, "disk.create", disk)
+    if not op.done:
+        private(disk)["op"] = op.id
+    return Reply(202, reply_body, req.sim.ops.headers(req, op, location_url=DISKS.url(req)))
+
+
+def _build_disk(req, body):
+    name = req.params["diskName"]
+    rules.check_name("Disk", name, "diskName")
+    location = validate_location(req.sim, body.get("location"))
+    props = body.get("properties") or {}
+    sku = rules.check_sku((body.get("sku") or {}).get("name") or "Standard_LRS")
+    creation = props.get("creationData")
+    if not creation or not creation.get("createOption"):
+        raise missing_property("creationData")
+    option = creation["createOption"]
+    size = props.get("diskSizeGB")
+    source = creation_source(req.sim, option, creation, location, sku)
+    if option.lower() == "empty":
+        if size is None:
+            raise missing_property("diskSizeGB")
+    elif size is None:
+        size = source["size_gb"]
+    elif size < source["size_gb"]:
+        raise ArmError(400, "BadRequest", f"The specified disk size {size} GB is smaller than the size of the source: "
+                       f"{source['size_gb']} GB.", target="diskSizeGB")
+    rules.check_size(sku, size)
+    os_type = props.get("osType") or source.get("os_type")
+    rules.check_data_disk_only(name, sku, os_type)
+    if props.get("tier"):
+        rules.check_tier(name, sku, size, props["tier"])
+    rules.check_performance(name, sku, size, props.get("diskIOPSReadWrite"), props.get("diskMBpsReadWrite"))
+    rules.check_bursting(name, sku, size, props.get("burstingEnabled"))
+    extra = {key: props[key] for key in PLAIN_PROPERTIES + ("tier", "diskIOPSReadWrite", "diskMBpsReadWrite",
+                                                           "burstingEnabled") if key in props and key != "osType"}
+    return new_disk(disk_id=DISKS.id(req), location=location, sku=sku, size_gb=size,
+                    creation_data=source["creation_data"], os_type=os_type,
+                    hyper_v_generation=props.get("hyperVGeneration") or source.get("hyper_v_generation"),
+                    architecture=source.get("architecture"), tags=body.get("tags"), zones=body.get("zones"),
+                    security_type=((props.get("securityProfile") or {}).get("securityType")), extra=extra)
+
+
+def patch_disk(req):
+    disk = DISKS.or_404(req, DISKS.existing(req))
+    return _update(req, disk, req.json())
+
+
+def _update(req, disk, update):
+    if busy(req.sim, disk):
+        raise in_progress_error(disk)
+    changes = validated_changes(req.sim, disk, update)
+    if "tags" in update:
+        disk["tags"] = update["tags"] or {}
+    if not changes:  # tags only: applied at once
+        req.sim.store.touch()
+        return Reply(200, public(disk))
+    props = disk["properties"]
+    props["provisioningState"] = "Updating"
+    if "tier" in changes and changes["tier"] != props.get("tier"):
+        props["propertyUpdatesInProgress"] = {"targetTier": changes["tier"]}
+    private(disk)["op"] = "update"
+    req.sim.store.touch()
+    reply_body = public(disk)
+    op = req.sim.ops.start(req, "disk.update", args={"id": disk["id"], "changes": changes}, duration="disk.update",
+                           location=disk["location"], kind="disk")
+    if not op.done:
+        private(disk)["op"] = op.id
+    return Reply(202, reply_body, req.sim.ops.headers(req, op, location_url=DISKS.url(req)))
+
+
+def delete_disk(req):
+    disk = req.sim.store.get(DISKS.id(req))
+    if disk is None:
+        return Reply(204)
+    if disk.get("managedBy"):
+        raise ArmError(409, "OperationNotAllowed", f"Disk {disk['name']} is attached to VM {disk['managedBy']}.")
+    if busy(req.sim, disk):
+        raise in_progress_error(disk)
+    private(disk)["op"] = "delete"
+    op = DISKS.start(req, "disk.delete", disk)
+    if not op.done:
+        private(disk)["op"] = op.id
+    return Reply(202, None, req.sim.ops.headers(req, op, location=True))
+
+
+def register(sim):
+    DISKS.register(sim, put_disk, patch_disk, delete_disk)
+    register_finishers(sim)
+    register_snapshots(sim)
+
+
+# -- snapshots (the model: snapshots.py) ------------------------------------------------------------
+def put_snapshot(req):
+    existing = snapshots.SNAPSHOTS.existing(req)
+    request = req.json()
+    if existing is not None:
+        creation = (request.get("properties") or {}).get("creationData") or {}
+        stored = existing["properties"]["creationData"]
+        for key in ("createOption", "sourceResourceId", "sourceUri"):
+            if creation.get(key) and str(creation[key]).lower() != str(stored.get(key, "")).lower():
+                raise property_change_not_allowed("creationData")
+        snapshots.update(existing, {"tags": request.get("tags") or {}, "sku": request.get("sku"),
+                                    "properties": {"diskSizeGB": (request.get("properties") or {}).get("diskSizeGB")}})
+        req.sim.store.touch()
+        return Reply(200, public(existing))
+    snapshot = snapshots.build(req, request)
+    req.sim.store.put(snapshot)
+    reply_body = public(snapshot)
+    op = snapshots.SNAPSHOTS.start(req, "snapshot.create", snapshot)
+    return Reply(202, reply_body, req.sim.ops.headers(req, op, location_url=snapshots.SNAPSHOTS.url(req)))
+
+
+def patch_snapshot(req):
+    snapshot = snapshots.SNAPSHOTS.or_404(req, snapshots.SNAPSHOTS.existing(req))
+    snapshots.update(snapshot, req.json())
+    req.sim.store.touch()
+    return public(snapshot)
+
+
+def delete_snapshot(req):
+    return snapshots.SNAPSHOTS.begin_delete(req, "snapshot.delete")
+
+
+def register_snapshots(sim):
+    snapshots.SNAPSHOTS.register(sim, put_snapshot, patch_snapshot, delete_snapshot,
+                                 finishers={"snapshot.create": lro_finish.settle, "snapshot.delete": lro_finish.remove})

@@ -1,0 +1,1 @@
+"""guests resource provider."""

@@ -1,0 +1,214 @@
+"""The guest pool: real local guests that stand in for VMs' operating systems (docs/architecture.md,
+"Guests bound to public IPs").
+
+- ``POST /_azsim/guests`` registers a guest (registering a known name again updates it and keeps its
+  binding, so a restarted guest can re-register); ``GET`` lists the pool; ``DELETE /_azsim/guests/{name}``
+  removes one (a public IP bound to it keeps the address, where nothing listens any more).
+- A public IP binds the first free guest at create time (tag ``azsim-guest: <name>`` asks for one by
+  name); deleting the IP, or its resource group, frees it.
+- :func:`provision_vm` runs the bound guest's ``provision_command`` the way Azure's provisioning agent
+  applies osProfile. The VM provider calls it when a VM create finishes.
+
+The pool is ``sim.extensions["guests"]``; a simulator reset empties it, so that a guest registered for one test
+is never bound in the next (register guests after the reset that starts a test).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import subprocess
+
+from ...core.errors import ArmError
+from ...core.store import private
+
+GUEST_TAG = "azsim-guest"
+PROVISION_TIMEOUT_S = 120
+STDERR_TAIL = 2000
+PIP_TYPE = "microsoft.network/publicipaddresses"
+VM_TYPE = "microsoft.compute/virtualmachines"
+
+
+class GuestPool:
+    def __init__(self, sim):
+        self.sim = sim
+        self.guests = {}  # name -> entry; insertion order is the "first free" order
+
+    # -- persistence (Sim.snapshot / _load_state / reset) -----------------------------------------
+    def dump(self):
+        return {"guests": list(self.guests.values())}
+
+    def load(self, data):
+        self.guests = {entry["name"]: entry for entry in (data or {}).get("guests", [])}
+
+    def reset(self):
+        """A reset forgets the pool too: a guest registered by one test is never handed to the next."""
+        self.guests = {}
+
+    # -- registration -----------------------------------------------------------------------------
+    def register(self, spec):
+        name = spec.get("name")
+        if not isinstance(name, str) or not name:
+            raise ArmError(400, "InvalidGuest", "A guest needs a 'name'.")
+        try:
+            address = str(ipaddress.IPv4Address(spec.get("address")))
+        except (ipaddress.AddressValueError, ValueError, TypeError):
+            raise ArmError(400, "InvalidGuest",
+                           f"Guest '{name}' needs an IPv4 'address', got {spec.get('address')!r}.") from None
+        for other in self.guests.values():
+            if other["name"] != name and other["address"] == address:
+                raise ArmError(409, "GuestAddressInUse", f"Address {address} already belongs to guest '{other['name']}'.")
+        command = spec.get("provision_command")
+        if command is not None and (not isinstance(command, list) or not all(isinstance(arg, str) for arg in command)):
+            raise ArmError(400, "InvalidGuest", f"Guest '{name}': 'provision_command' must be a list of strings.")
+        ports = spec.get("ports") or {"ssh": 22}
+        if not isinstance(ports, dict) or not all(isinstance(port, int) and not isinstance(port, bool)
+                                                  for port in ports.values()):
+            raise ArmError(400, "InvalidGuest", f"Guest '{name}': 'ports' must map names to port numbers.")
+        os_type = str(spec.get("os", "linux")).lower()
+        if os_type not in ("linux", "windows"):
+            raise ArmError(400, "InvalidGuest", f"Guest '{name}': 'os' must be 'linux' or 'windows'.")
+        previous = self.guests.get(name) or {}
+        entry = {
+            "name": name,
+            "address": address,
+            "ports": dict(ports),
+            "os": os_type,
+            "provision_command": command,
+            "bound_to": previous.get("bound_to"),
+            "vm": previous.get("vm"),
+        }
+        self.guests[name] = entry
+        self.sim.store.touch()
+        return entry
+
+    def remove(self, name):
+        entry = self.guests.pop(name, None)
+        if entry is None:
+            raise ArmError(404, "GuestNotFound", f"The guest '{name}' is not registered.")
+        self.sim.store.touch()
+        return entry
+
+    # -- binding ------------------------------------------------------------------------------------
+    def addresses(self):
+        return {entry["address"] for entry in self.guests.values()}
+
+    def bind(self, pip_id, wanted=None):
+        """Bind a guest to a new public IP: the one asked for by name, else the first free one, else None."""
+        if wanted:
+            entry = self.guests.get(wanted)
+            if entry is None:
+                raise ArmError(400, "InvalidParameter",
+                               f"The guest '{wanted}' requested by tag '{GUEST_TAG}' on public IP address {pip_id} is not "
+                               "registered with the simulator.", target=f"tags.{GUEST_TAG}")
+            if entry["bound_to"]:
+                raise ArmError(400, "InvalidParameter",
+                               f"The guest '{wanted}' requested by tag '{GUEST_TAG}' on public IP address {pip_id} is "
+                               f"already bound to {entry['bound_to']}.", target=f"tags.{GUEST_TAG}")
+        else:
+            entry = next((item for item in self.guests.values() if not item["bound_to"]), None)
+            if entry is None:
+                return None
+        entry["bound_to"] = pip_id
+        entry["vm"] = None
+        self.sim.store.touch()
+        return entry
+
+    def for_pip(self, pip_id):
+        pip_id = (pip_id or "").lower()
+        return next((item for item in self.guests.values() if (item["bound_to"] or "").lower() == pip_id), None)
+
+    def on_deleted(self, body):
+        """Deletion hook: a public IP going away frees its guest; a VM going away stops being served."""
+        kind = body.get("type", "").lower()
+        rid = body.get("id", "").lower()
+        for entry in self.guests.values():
+            if kind == PIP_TYPE and (entry["bound_to"] or "").lower() == rid:
+                entry["bound_to"] = None
+                entry["vm"] = None
+            elif kind == VM_TYPE and (entry["vm"] or "").lower() == rid:
+                entry["vm"] = None
+
+
+def pool(sim) -> GuestPool:
+    return sim.extensions["guests"]
+
+
+# -- provisioning -----------------------------------------------------------------------------------
+def _primary(items):
+    items = items or []
+    return next((item for item in items if (item.get("properties") or {}).get("primary")), items[0] if items else None)
+
+
+def guest_for_vm(sim, vm_body):
+    """The guest bound to the public IP of the VM's primary NIC's primary IP configuration, or None."""
+    props = vm_body.get("properties") or {}
+    nic_ref = _primary((props.get("networkProfile") or {}).get("networkInterfaces"))
+    nic = sim.store.get(nic_ref["id"]) if nic_ref and nic_ref.get("id") else None
+    if nic is None:
+        return None
+    config = _primary(nic.get("properties", {}).get("ipConfigurations"))
+    pip_id = (((config or {}).get("properties") or {}).get("publicIPAddress") or {}).get("id")
+    return pool(sim).for_pip(pip_id) if pip_id else None
+
+
+def provision_payload(vm_body, os_profile, guest):
+    """What Azure's provisioning agent would apply, as the guest's provision_command reads it on stdin."""
+    props = vm_body.get("properties") or {}
+    os_profile = os_profile or {}
+    linux = os_profile.get("linuxConfiguration") or {}
+    keys = [key.get("keyData") for key in ((linux.get("ssh") or {}).get("publicKeys") or []) if key.get("keyData")]
+    os_type = ((props.get("storageProfile") or {}).get("osDisk") or {}).get("osType") or guest["os"].capitalize()
+    payload = {
+        "vm_name": vm_body.get("name"),
+        "computer_name": os_profile.get("computerName") or vm_body.get("name"),
+        "admin_username": os_profile.get("adminUsername"),
+        "ssh_public_keys": keys,
+        "custom_data": os_profile.get("customData"),
+        "vm_id": props.get("vmId"),
+        "os_type": os_type,
+    }
+    if os_profile.get("adminPassword"):
+        payload["admin_password"] = os_profile["adminPassword"]
+    return payload
+
+
+def provision_vm(sim, vm_body, os_profile_with_secrets):
+    """Run the bound guest's provision_command for a VM that finished creating.
+
+    Returns None on success or when there is nothing to provision (no bound guest, no command), else an
+    error message with the tail of the command's stderr (the VM create then ends OSProvisioningClientError).
+    """
+    guest = guest_for_vm(sim, vm_body)
+    if guest is None:
+        return None
+    guest["vm"] = vm_body.get("id")
+    sim.store.touch()
+    if not guest.get("provision_command"):
+        return None
+    payload = json.dumps(provision_payload(vm_body, os_profile_with_secrets, guest))
+    command = guest["provision_command"]
+    try:
+        # Blocks the simulator while it runs: provisioning is part of the create that is finishing.
+        done = subprocess.run(command, input=payload.encode("utf-8"), capture_output=True,
+                              timeout=PROVISION_TIMEOUT_S, check=False)
+    except subprocess.TimeoutExpired:
+        return (f"OS provisioning for VM '{vm_body.get('name')}' did not finish: guest '{guest['name']}' provisioning "
+                f"command timed out after {PROVISION_TIMEOUT_S} seconds.")
+    except OSError as err:
+        return f"OS provisioning for VM '{vm_body.get('name')}' failed: guest '{guest['name']}' provisioning command: {err}."
+    if done.returncode == 0:
+        return None
+    tail = done.stderr.decode("utf-8", "replace").strip()[-STDERR_TAIL:]
+    return (f"OS provisioning for VM '{vm_body.get('name')}' failed: guest '{guest['name']}' provisioning command exited "
+            f"with code {done.returncode}: {tail}")
+
+
+def bind_public_ip(sim, pip_body):
+    """Called when a public IP is created: bind a guest and return its address, or None."""
+    wanted = (pip_body.get("tags") or {}).get(GUEST_TAG)
+    entry = pool(sim).bind(pip_body["id"], wanted)
+    if entry is None:
+        return None
+    private(pip_body)["guest"] = entry["name"]
+    return entry["address"]

@@ -1,0 +1,1 @@
+"""marketplace resource provider."""
