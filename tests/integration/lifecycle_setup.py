@@ -9,11 +9,25 @@ Everything returns wire-format (camelCase) dicts, as the simulator stores them.
 
 from __future__ import annotations
 
+import json
+
 DEFAULT_IMAGE = {"publisher": "Canonical", "offer": "ubuntu-24_04-lts", "sku": "server", "version": "latest"}
 GEN1_IMAGE = {"publisher": "Canonical", "offer": "ubuntu-24_04-lts", "sku": "server-gen1", "version": "latest"}
 SSH_KEY = ("ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQC7s5cWcq0b0m3cbqXk2Sd0x2QmQ8s4nL0o2hY0p0V9b3m9i0nqGxXh0ZtH0n4v2w"
            "1q3hJ8hK9kYw2m9oF3t6Jq1bKp0nZ2c3d4e5f6g7h8i9j0k1l2m3n4o5p6q7r8s9t0u1v2w3x4y5z6A7B8C9D0E1F2G3H4I5J6K7L8M9N0"
            "O1P2Q3R4S5T6U7V8W9X0Y1Z2a3b4c5d6e7f8g9h0i1j2k3l4m5n6o7p8q9r0s1t2u3v4w5x6y7z8 test@lifecycle")
+
+
+def task_play(module, options, name="t", check=False):
+    """A one-task play running goldenimage.azure.<module> with ``options`` (optionally in check mode)."""
+    return f"""
+- hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: {name}
+      goldenimage.azure.{module}: {json.dumps(options)}
+      {"check_mode: true" if check else ""}
+"""
 
 
 def wire(model):

@@ -12,16 +12,12 @@ from __future__ import annotations
 
 import json
 import os
-import socket
-import subprocess
-import sys
-import time
 
 import pytest
 
 from fakewinrm.windows import GENERALIZED, SETUP_STATE_KEY
 from tests.harness import ROOT, run_playbook
-from tests.integration.test_deprovision_windows import SYSPREP_ARGS, _free_loopback
+from tests.integration.test_deprovision_windows import SYSPREP_ARGS, serve_pooled_fakewinrm
 from tests.integration.test_deprovision_windows import pooled_guest  # noqa: F401 (fixture)
 
 WINRM_PORT = 5986
@@ -85,35 +81,9 @@ def test_windows_image_built_through_sysprep(fresh_sim, pooled_guest, resources,
 def rekeyed_guest(fresh_sim, tmp_path):
     """fakewinrm in the pool serving a look-alike of the per-build certificate (same names, dates, subject; another
     key) - what an impostor between the controller and the VM, or a re-keyed guest, would present."""
-    address = _free_loopback(WINRM_PORT)
-    name = f"fakewin-{address.rsplit('.', 1)[1]}"
-    scenario = tmp_path / "scenario.json"
-    scenario.write_text(json.dumps({"winrm_certificate": "rekeyed"}), encoding="utf-8")
-    state_dir = tmp_path / "guest"
-    env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""),
-               AZSIM_ADMIN_TOKEN=fresh_sim.admin_token)
-    command = [sys.executable, "-m", "fakewinrm", "serve", "--address", address, "--port", str(WINRM_PORT),
-               "--scenario", str(scenario), "--state-dir", str(state_dir), "--sim-url", fresh_sim.url,
-               "--ca", fresh_sim.ca, "--name", name, "--tls"]
-    with (tmp_path / "serve.err").open("w") as err:
-        proc = subprocess.Popen(command, env=env, cwd=str(tmp_path), stdout=subprocess.PIPE, stderr=err, text=True)
-    try:
-        assert json.loads(proc.stdout.readline() or "{}").get("address") == address, (tmp_path / "serve.err").read_text()
-        for _ in range(100):
-            with socket.socket() as probe:
-                if probe.connect_ex((address, WINRM_PORT)) == 0:
-                    break
-            time.sleep(0.1)
-        yield {"name": name, "address": address, "port": WINRM_PORT, "state": state_dir / "state.json"}
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
-        if any(entry["name"] == name for entry in fresh_sim.admin.guests()):
-            fresh_sim.admin.remove_guest(name)
+    with serve_pooled_fakewinrm(fresh_sim, tmp_path, {"winrm_certificate": "rekeyed"}, port=WINRM_PORT,
+                                tls=True) as guest:
+        yield guest
 
 
 @pytest.mark.slow

@@ -9,6 +9,7 @@ semantics): fakewinrm/README.md.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import random
@@ -346,23 +347,19 @@ def _free_loopback(port=5985):
     return None
 
 
-@pytest.fixture
-def pooled_guest(request, fresh_sim, tmp_path):
-    """`python -m fakewinrm serve --sim-url ...` in the simulator's guest pool (the CLI path).
-
-    Indirect parameters: {"port": 5985, "tls": False}."""
-    options = dict({"port": 5985, "tls": False}, **getattr(request, "param", {}))
-    port = options["port"]
+@contextlib.contextmanager
+def serve_pooled_fakewinrm(fresh_sim, tmp_path, scenario, port=5985, tls=False):
+    """`python -m fakewinrm serve --sim-url ...` in the simulator's guest pool (the CLI path), with ``scenario``."""
     address = _free_loopback(port)
     name = f"fakewin-{address.rsplit('.', 1)[1]}"
-    scenario = tmp_path / "scenario.json"
-    scenario.write_text(json.dumps({"sysprep": {"outcome": "generalize", "polls": 2}}), encoding="utf-8")
+    scenario_file = tmp_path / "scenario.json"
+    scenario_file.write_text(json.dumps(scenario), encoding="utf-8")
     state_dir = tmp_path / "guest"
     env = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""),
                AZSIM_ADMIN_TOKEN=fresh_sim.admin_token)  # registering in the pool is an admin call
     command = [sys.executable, "-m", "fakewinrm", "serve", "--address", address, "--port", str(port),
-               "--scenario", str(scenario), "--state-dir", str(state_dir), "--sim-url", fresh_sim.url,
-               "--ca", fresh_sim.ca, "--name", name] + (["--tls"] if options["tls"] else [])
+               "--scenario", str(scenario_file), "--state-dir", str(state_dir), "--sim-url", fresh_sim.url,
+               "--ca", fresh_sim.ca, "--name", name] + (["--tls"] if tls else [])
     errors = tmp_path / "serve.err"
     with errors.open("w") as err:
         proc = subprocess.Popen(command, env=env, cwd=str(tmp_path), stdout=subprocess.PIPE, stderr=err, text=True)
@@ -386,6 +383,14 @@ def pooled_guest(request, fresh_sim, tmp_path):
         if any(entry["name"] == name for entry in fresh_sim.admin.guests()):
             fresh_sim.admin.remove_guest(name)
 
+
+@pytest.fixture
+def pooled_guest(request, fresh_sim, tmp_path):
+    """fakewinrm in the guest pool, Sysprep generalizing after two polls. Indirect parameters: {"port": 5985, "tls": False}."""
+    options = dict({"port": 5985, "tls": False}, **getattr(request, "param", {}))
+    with serve_pooled_fakewinrm(fresh_sim, tmp_path, {"sysprep": {"outcome": "generalize", "polls": 2}},
+                                port=options["port"], tls=options["tls"]) as guest:
+        yield guest
 
 def make_windows_vm(compute, network, resources, guest_name, rg="rg-build-win", name="win-build"):
     setup.make_group(resources, rg)

@@ -49,15 +49,7 @@ def catalog(fresh_sim):
         fresh_sim.admin.delete("catalog")
 
 
-def one_task(module, options, check=False, name="t"):
-    return f"""
-- hosts: localhost
-  gather_facts: false
-  tasks:
-    - name: {name}
-      goldenimage.azure.{module}: {json.dumps(options)}
-      {"check_mode: true" if check else ""}
-"""
+one_task = setup.task_play
 
 
 def failed_msg(run, name="t"):

@@ -6,7 +6,6 @@ Through ansible-playbook against the simulator, which serves two subscriptions (
 
 from __future__ import annotations
 
-import json
 
 import pytest
 
@@ -17,15 +16,7 @@ SUB2 = "00000000-0000-4000-8000-000000000002"
 UNKNOWN_SUB = "00000000-0000-4000-8000-0000000000ff"
 
 
-def task_play(module, options, name="t", check=False):
-    return f"""
-- hosts: localhost
-  gather_facts: false
-  tasks:
-    - name: {name}
-      goldenimage.azure.{module}: {json.dumps(options)}
-      {"check_mode: true" if check else ""}
-"""
+task_play = setup.task_play
 
 
 def arm(sim, since):
