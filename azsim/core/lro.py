@@ -128,7 +128,7 @@ class OperationEngine:
         """Polling headers for an initial 201/202. ``location`` adds a monitor Location (POST/DELETE)."""
         base = req.base_url
         path = self.monitor_path(op)
-        headers = {"Retry-After": "1", "x-ms-request-id": op.id}
+        headers = dict(req.sim.settings.poll_headers(), **{"x-ms-request-id": op.id})
         if op.kind == "arm":
             headers["Location"] = f"{base}{path}?api-version={op.api_version}"
             return headers

@@ -17,9 +17,9 @@ from .errors import ArmError
 from .request import Reply
 
 
-def _location_reply(op):
+def _location_reply(req, op):
     if not op.done:
-        return Reply(202, None, {"Retry-After": "1"})
+        return Reply(202, None, req.sim.settings.poll_headers())
     if op.status == "Failed":
         error = op.error or {"code": "OperationFailed", "message": "The operation failed."}
         raise ArmError(400, error.get("code", "OperationFailed"), error.get("message", "The operation failed."))
@@ -29,13 +29,13 @@ def _location_reply(op):
 def crp_monitor(req):
     op = req.sim.ops.get(req.params["operationId"])
     if req.query.get("monitor", "").lower() == "true":
-        return _location_reply(op)
-    headers = {} if op.done else {"Retry-After": "1"}
+        return _location_reply(req, op)
+    headers = {} if op.done else req.sim.settings.poll_headers()
     return Reply(200, op.monitor_body(), headers)
 
 
 def arm_operation_result(req):
-    return _location_reply(req.sim.ops.get(req.params["operationId"]))
+    return _location_reply(req, req.sim.ops.get(req.params["operationId"]))
 
 
 def register(sim):

@@ -77,6 +77,19 @@ class AzureModule:
         else ``changed: false``), ``result``, and the error's msg, status_code, error_code and operation."""
         self.module.fail_json(**err.failure_result(**result))
 
+    def require_seconds(self, **minimums):
+        """Fail, before any request, naming the first option below its minimum number of seconds."""
+        for key, low in minimums.items():
+            if self.module.params[key] < low:
+                self.module.fail_json(msg="%s must be at least %d second%s, got %d"
+                                      % (key, low, "" if low == 1 else "s", self.module.params[key]))
+
+    def exit_result(self, result):
+        """Exit with ``result``; its ``diff`` only in diff mode."""
+        if not self.diff_mode:
+            result.pop("diff", None)
+        self.module.exit_json(**result)
+
     def exit_json(self, **result):
         self.module.exit_json(**result)
 

@@ -369,6 +369,33 @@ def _finish(started, timeout_at):
     return results
 
 
+def default_names(build_id, resource_group=None, vm_name=None):
+    """The temporary group and VM a build id names unless given: ``gi-build-<id>`` and ``gi-<id>``."""
+    return resource_group or f"gi-build-{build_id}", vm_name or f"gi-{build_id}"[:64]
+
+
+def create(session, p, check_mode=False):
+    """``build_vm`` with ``state=present``, from its validated parameters ``p``: every check before any request,
+    then ``ensure_present``. Returns the module result; raises AzureError (checks) with the names known so far."""
+    check_build_id(p["build_id"])
+    check_run_id(p["run_id"])
+    # Every id-valued option is parsed once by the shared parser: a malformed one fails here, naming it.
+    check_ids(p)
+    image_ref = image_reference(p["image"])
+    resource_group, vm_name = default_names(p["build_id"], p["resource_group"], p["vm_name"])
+    sources = check_sources(p["allowed_sources"], p["allow_any_source"])
+    if p["os_type"] == "linux" and not p["ssh_public_key"]:
+        raise AzureError("ssh_public_key is required for a Linux build VM.")
+    spec = dict(p, resource_group=resource_group, vm_name=vm_name, subscription_id=session.subscription_id,
+                computer_name=p["computer_name"] or (vm_name[:15] if p["os_type"] == "windows" else vm_name),
+                image_reference=image_ref, allowed_sources=sources)
+    changed, facts = ensure_present(session.resources(), session.network(), session.compute(), spec,
+                                    p["wait_timeout"], check_mode)
+    result = dict(facts)
+    result.update(changed=changed, build_id=p["build_id"], resource_group=resource_group, vm_name=vm_name)
+    return result
+
+
 def ensure_present(resources, network, compute, spec, wait_timeout=1800, check_mode=False):
     """Create whatever of the build environment is missing. Returns (changed, facts)."""
     rg = spec["resource_group"]

@@ -423,12 +423,11 @@ from ansible_collections.goldenimage.azure.plugins.module_utils._build_vm import
     check_build_id,
     check_ids,
     check_run_id,
-    check_sources,
+    create,
+    default_names,
     delete_group,
     delete_outputs,
     delete_vm,
-    ensure_present,
-    image_reference,
 )
 
 
@@ -492,42 +491,37 @@ def main():
     )
     p = module.params
     build_id = p["build_id"]
-    result = {"changed": False, "build_id": build_id, "resource_group": p["resource_group"], "vm_name": p["vm_name"]}
+    resource_group, vm_name = p["resource_group"], p["vm_name"]
+    result = {"changed": False, "build_id": build_id, "resource_group": resource_group, "vm_name": vm_name}
+    if p["state"] == "present":
+        try:
+            result = create(module.session, p, module.check_mode)
+        except AzureError as err:
+            if build_id:
+                result["resource_group"], result["vm_name"] = default_names(build_id, resource_group, vm_name)
+            module.fail_azure(err, **result)
+        module.exit_json(**result)
     try:
         # Before any request: the build id names a group and tags what may be deleted.
         check_build_id(build_id)
         check_run_id(p["run_id"])
-        # Every id-valued option is parsed once by the shared parser: a malformed one fails here, naming it.
         check_ids(p)
-        image_ref = image_reference(p["image"]) if p["state"] == "present" else None
     except AzureError as err:
         module.fail_json(msg=err.message, **result)
-    resource_group = p["resource_group"] or f"gi-build-{build_id}"
-    vm_name = p["vm_name"] or f"gi-{build_id}"[:64]
+    resource_group, vm_name = default_names(build_id, resource_group, vm_name)
     result.update(resource_group=resource_group, vm_name=vm_name)
     try:
-        if p["state"] == "present":
-            sources = check_sources(p["allowed_sources"], p["allow_any_source"])
         session = module.session
-        if p["state"] == "absent":
-            if p["scope"] == "outputs":
-                changed, facts = delete_outputs(session.compute(), build_id, p["managed_image"], p["gallery"],
-                                                p["wait_timeout"], module.check_mode, run_id=p["run_id"])
-            elif p["scope"] == "vm":
-                changed, facts = delete_vm(session.compute(), resource_group, vm_name, p["wait_timeout"],
-                                           module.check_mode, build_id=build_id, run_id=p["run_id"],
-                                           resources=session.resources())
-            else:
-                changed, facts = delete_group(session.resources(), resource_group, build_id, p["wait"],
-                                              p["wait_timeout"], module.check_mode, run_id=p["run_id"])
+        if p["scope"] == "outputs":
+            changed, facts = delete_outputs(session.compute(), build_id, p["managed_image"], p["gallery"],
+                                            p["wait_timeout"], module.check_mode, run_id=p["run_id"])
+        elif p["scope"] == "vm":
+            changed, facts = delete_vm(session.compute(), resource_group, vm_name, p["wait_timeout"],
+                                       module.check_mode, build_id=build_id, run_id=p["run_id"],
+                                       resources=session.resources())
         else:
-            if p["os_type"] == "linux" and not p["ssh_public_key"]:
-                module.fail_json(msg="ssh_public_key is required for a Linux build VM.", **result)
-            spec = dict(p, resource_group=resource_group, vm_name=vm_name, subscription_id=session.subscription_id,
-                        computer_name=p["computer_name"] or (vm_name[:15] if p["os_type"] == "windows" else vm_name),
-                        image_reference=image_ref, allowed_sources=sources)
-            changed, facts = ensure_present(session.resources(), session.network(), session.compute(), spec,
-                                            p["wait_timeout"], module.check_mode)
+            changed, facts = delete_group(session.resources(), resource_group, build_id, p["wait"],
+                                          p["wait_timeout"], module.check_mode, run_id=p["run_id"])
     except AzureError as err:
         module.fail_azure(err, **result)
     result.update(facts)

@@ -276,8 +276,7 @@ def main():
         supports_check_mode=True,
     )
     p = module.params
-    if p["wait_timeout"] < 1:
-        module.fail_json(msg="wait_timeout must be at least 1 second, got %d" % p["wait_timeout"])
+    module.require_seconds(wait_timeout=1)
     if (p["select"] or p["luns"]) and not p["vm"]:
         module.fail_json(msg="select and luns choose the disks of a VM; they need vm")
     if not any(p[key] is not None for key in ("sku", "tier", "size_gb", "iops", "mbps")):
@@ -308,9 +307,7 @@ def main():
             allow_deallocate=p["allow_deallocate"], check_mode=module.check_mode, wait_timeout=p["wait_timeout"])
     except AzureError as err:
         module.fail_azure(err)
-    if not module.diff_mode:
-        result.pop("diff", None)
-    module.exit_json(**result)
+    module.exit_result(result)
 
 
 if __name__ == "__main__":

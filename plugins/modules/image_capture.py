@@ -465,8 +465,7 @@ def main():
     params = dict(module.params)
     # A VHD URI's SAS (sig=...) is a credential: masked wherever it could still appear, and scrubbed from results.
     module.module.no_log_values.update(_capture.sas_queries(params.get("source")))
-    if params["wait_timeout"] < 1:
-        module.fail_json(msg="wait_timeout must be at least 1 second, got %d" % params["wait_timeout"])
+    module.require_seconds(wait_timeout=1)
     gallery = params.get("gallery")
     if gallery:
         if gallery["replica_count"] < 1:

@@ -192,8 +192,7 @@ def main():
         supports_check_mode=True,
     )
     params = module.params
-    if params["wait_timeout"] < 1:
-        module.fail_json(msg="wait_timeout must be at least 1 second, got %d" % params["wait_timeout"])
+    module.require_seconds(wait_timeout=1)
     try:
         subscription, resource_group, name = _generalize.resolve_vm(params["name"], params["resource_group"],
                                                                     params["id"])
@@ -209,9 +208,7 @@ def main():
                                                check_mode=module.check_mode, wait_timeout=params["wait_timeout"])
     except AzureError as err:
         module.fail_azure(err)
-    if not module.diff_mode:
-        result.pop("diff", None)
-    module.exit_json(**result)
+    module.exit_result(result)
 
 
 if __name__ == "__main__":

@@ -180,7 +180,7 @@ def test_builder_without_discovery_needs_the_sources(play, fresh_sim, tmp_path):
         builder_public_address_url: ""
 """)
     assert run.rc != 0
-    failure = run.task("goldenimage.azure.builder : Fail when the controller's public address is unknown")
+    failure = run.task("goldenimage.azure.builder : Refuse builds that cannot be created (nothing was created)")
     assert "builder_allowed_sources" in failure["result"]["msg"]
     assert _writes(fresh_sim) == []
 

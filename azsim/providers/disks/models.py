@@ -20,6 +20,7 @@ from ...core.errors import ArmError, invalid_parameter, missing_property, proper
 from ...core.resource import GroupResource
 from ...core.store import private
 from ..compute import image_source as vm_image_source
+from . import access
 from . import performance as perf
 from . import rules
 
@@ -134,7 +135,8 @@ def copy_source(sim, creation):
 
 
 def creation_source(sim, option, creation, location, sku):
-    """Size, OS facts and the stored creationData of a new disk, per createOption."""
+    """Size, OS facts and the stored creationData of a new disk, per createOption (``disk_state``: its first state
+    when it is not Unattached, as an upload's ReadyToUpload)."""
     lowered = option.lower()
     if sku.lower() == "ultrassd_lrs" and lowered != "empty":
         raise invalid_parameter("The 'UltraSSD_LRS' SKU is only supported for empty disks.", target="creationData")
@@ -144,6 +146,7 @@ def creation_source(sim, option, creation, location, sku):
         source = copy_source(sim, creation)
         props = source["properties"]
         return {"size_gb": int(props.get("diskSizeGB") or 0), "os_type": props.get("osType"),
+                "size_bytes": private(source).get("size_bytes") or props.get("diskSizeBytes"),
                 "hyper_v_generation": props.get("hyperVGeneration"),
                 "architecture": (props.get("supportedCapabilities") or {}).get("architecture"),
                 "creation_data": {"createOption": "Copy", "sourceResourceId": source["id"],
@@ -162,8 +165,10 @@ def creation_source(sim, option, creation, location, sku):
             data[key]["lun"] = reference["lun"]
         return {"size_gb": image.size_gb, "os_type": image.os_type, "hyper_v_generation": image.hyper_v_generation,
                 "architecture": image.architecture, "creation_data": data}
-    raise invalid_parameter(f"The createOption '{option}' is not supported by the simulator; use Empty, Copy or "
-                            "FromImage.", target="creationData.createOption")
+    if lowered == "upload":
+        return dict(access.upload_creation(creation), disk_state="ReadyToUpload")
+    raise invalid_parameter(f"The createOption '{option}' is not supported by the simulator; use Empty, Copy, "
+                            "FromImage or Upload.", target="creationData.createOption")
 
 
 def put_as_update(existing, body):
@@ -243,6 +248,8 @@ def _apply(disk, changes, now):
             props.pop("burstingEnabled", None)
         elif "tier" not in changes:
             props.pop("tier", None)  # a disk converted to Premium starts at its size's baseline tier
+    if "diskSizeGB" in changes:
+        bookkeeping.pop("size_bytes", None)  # grown to whole GiB: no longer an upload's exact size
     for key, value in changes.items():
         if key != "sku":
             props[key] = value

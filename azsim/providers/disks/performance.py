@@ -7,6 +7,8 @@ holds it; Premium SSD disks may run at a higher performance tier (``properties.t
 
 from __future__ import annotations
 
+from ...core.store import private
+
 PREMIUM_TIERS = [
     ("P1", 4, 120, 25), ("P2", 8, 120, 25), ("P3", 16, 120, 25), ("P4", 32, 120, 25),
     ("P6", 64, 240, 50), ("P10", 128, 500, 100), ("P15", 256, 1100, 125), ("P20", 512, 2300, 150),
@@ -123,7 +125,8 @@ def derive(disk):
     props = disk["properties"]
     size_gb = int(props.get("diskSizeGB") or 0)
     disk["sku"]["tier"] = SKU_TIER[sku.lower()]
-    props["diskSizeBytes"] = size_gb * 1024 ** 3
+    # An upload (and a copy of one) is exactly as large as its bytes, not a whole number of GiB [unverified].
+    props["diskSizeBytes"] = private(disk).get("size_bytes") or size_gb * 1024 ** 3
     if is_premium_ssd(sku):
         props["tier"] = props.get("tier") or tier_for_size(sku, size_gb)
     else:

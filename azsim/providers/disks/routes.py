@@ -4,7 +4,11 @@
   + Location on the disk itself; the SDK rejects 201 for disks (wire reference 0.2, 4).
 - PATCH: 200 for a tags-only change, otherwise 202 with ``provisioningState: Updating`` and
   ``propertyUpdatesInProgress`` until the operation finishes (wire reference 4.2). Rules: ``rules.py``.
-- DELETE: only an unattached disk (409 OperationNotAllowed otherwise); 202 + monitors, 204 if absent.
+- DELETE: only an unattached disk without an active SAS (409 OperationNotAllowed otherwise); 202 + monitors, 204
+  if absent.
+- POST ``beginGetAccess`` / ``endGetAccess`` on disks and snapshots: 202 + Azure-AsyncOperation + Location; the
+  Location's final 200 is the AccessUri ``{"accessSAS": ...}``. State rules: ``access.py``; the SAS URL's data plane
+  (Put Page, Get Blob): ``dataplane.py``, its bytes ``blobdata.py``. A Copy (disk or snapshot) copies the bytes.
 - Every body carries the derived read-only values (``performance.derive``).
 
 The disk model (bodies, rules, finishers) is in ``models.py``, ``rules.py`` and ``performance.py``.
@@ -17,7 +21,8 @@ from ...core.errors import ArmError, missing_property, property_change_not_allow
 from ...core.request import Reply
 from ...core.resource import validate_location
 from ...core.store import private, public
-from . import rules, snapshots
+from . import access, blobdata, dataplane, rules, snapshots
+from . import performance as perf
 from .models import (DISKS, PLAIN_PROPERTIES, busy, creation_source, in_progress_error, new_disk, put_as_update,
                      register_finishers, validated_changes)
 
@@ -32,6 +37,7 @@ def put_disk(req):
     private(disk)["op"] = "create"
     disk["properties"]["provisioningState"] = "Updating"
     req.sim.store.put(disk)
+    _copy_bytes(req.sim, disk)
     reply_body = public(disk)
     op = DISKS.start(req, "disk.create", disk)
     if not op.done:
@@ -68,11 +74,17 @@ def _build_disk(req, body):
     rules.check_bursting(name, sku, size, props.get("burstingEnabled"))
     extra = {key: props[key] for key in PLAIN_PROPERTIES + ("tier", "diskIOPSReadWrite", "diskMBpsReadWrite",
                                                            "burstingEnabled") if key in props and key != "osType"}
-    return new_disk(disk_id=DISKS.id(req), location=location, sku=sku, size_gb=size,
+    if source.get("disk_state"):
+        extra["diskState"] = source["disk_state"]
+    disk = new_disk(disk_id=DISKS.id(req), location=location, sku=sku, size_gb=size,
                     creation_data=source["creation_data"], os_type=os_type,
                     hyper_v_generation=props.get("hyperVGeneration") or source.get("hyper_v_generation"),
                     architecture=source.get("architecture"), tags=body.get("tags"), zones=body.get("zones"),
                     security_type=((props.get("securityProfile") or {}).get("securityType")), extra=extra)
+    if source.get("size_bytes") and size == source["size_gb"]:
+        private(disk)["size_bytes"] = source["size_bytes"]  # an upload's exact size, or its copy's
+        perf.derive(disk)
+    return disk
 
 
 def patch_disk(req):
@@ -111,6 +123,7 @@ def delete_disk(req):
         raise ArmError(409, "OperationNotAllowed", f"Disk {disk['name']} is attached to VM {disk['managedBy']}.")
     if busy(req.sim, disk):
         raise in_progress_error(disk)
+    access.check_delete(disk)
     private(disk)["op"] = "delete"
     op = DISKS.start(req, "disk.delete", disk)
     if not op.done:
@@ -122,6 +135,64 @@ def register(sim):
     DISKS.register(sim, put_disk, patch_disk, delete_disk)
     register_finishers(sim)
     register_snapshots(sim)
+    register_access(sim)
+    dataplane.install(sim)
+
+
+# -- access: grant/revoke a SAS (rules: access.py) ---------------------------------------------------
+def _copy_bytes(sim, target):
+    """A Copy of a disk or snapshot starts with its source's bytes."""
+    source_id = (target["properties"].get("creationData") or {}).get("sourceResourceId")
+    source = sim.store.get(source_id) if source_id else None
+    if source is not None:
+        sim.extensions["disk_blobs"].copy(source, target)
+
+
+def _begin_access(req, kind, grant):
+    resource = kind.or_404(req, kind.existing(req))
+    if kind is DISKS and busy(req.sim, resource):
+        raise in_progress_error(resource)
+    args = {"id": resource["id"], "base_url": req.base_url}
+    if grant:
+        args["access"], args["duration"] = access.parse_grant(req.json())
+        access.check_grant(resource, args["access"])
+    finisher = "disk.grant_access" if grant else "disk.revoke_access"
+    op = req.sim.ops.start(req, finisher, args=args, duration=finisher, location=resource["location"], kind="disk")
+    return Reply(202, None, req.sim.ops.headers(req, op, location=True))
+
+
+def grant_access(kind):
+    return lambda req: _begin_access(req, kind, grant=True)
+
+
+def revoke_access(kind):
+    return lambda req: _begin_access(req, kind, grant=False)
+
+
+def finish_grant(sim, op):
+    resource = sim.store.get(op.args["id"])
+    if resource is None or op.status != "Succeeded":
+        return
+    access.check_grant(resource, op.args["access"])  # the state may have moved since the request
+    record = access.apply_grant(resource, op.args["access"], op.args["duration"], sim.clock.time())
+    sim.extensions["disk_blobs"].ensure(resource)
+    op.result = {"accessSAS": blobdata.sas_url(op.args["base_url"], sim.token_key, resource, record)}
+    sim.store.touch()
+
+
+def finish_revoke(sim, op):
+    resource = sim.store.get(op.args["id"])
+    if resource is not None and op.status == "Succeeded":
+        access.apply_revoke(resource)
+        sim.store.touch()
+
+
+def register_access(sim):
+    for kind in (DISKS, snapshots.SNAPSHOTS):
+        sim.router.add("POST", kind.item_template + "/beginGetAccess", grant_access(kind))
+        sim.router.add("POST", kind.item_template + "/endGetAccess", revoke_access(kind))
+    sim.ops.register_finisher("disk.grant_access", finish_grant)
+    sim.ops.register_finisher("disk.revoke_access", finish_revoke)
 
 
 # -- snapshots (the model: snapshots.py) ------------------------------------------------------------
@@ -140,6 +211,7 @@ def put_snapshot(req):
         return Reply(200, public(existing))
     snapshot = snapshots.build(req, request)
     req.sim.store.put(snapshot)
+    _copy_bytes(req.sim, snapshot)
     reply_body = public(snapshot)
     op = snapshots.SNAPSHOTS.start(req, "snapshot.create", snapshot)
     return Reply(202, reply_body, req.sim.ops.headers(req, op, location_url=snapshots.SNAPSHOTS.url(req)))
@@ -153,7 +225,7 @@ def patch_snapshot(req):
 
 
 def delete_snapshot(req):
-    return snapshots.SNAPSHOTS.begin_delete(req, "snapshot.delete")
+    return snapshots.SNAPSHOTS.begin_delete(req, "snapshot.delete", check=lambda sim, body: access.check_delete(body))
 
 
 def register_snapshots(sim):

@@ -88,6 +88,7 @@ def build(req, request):
         source_props = source["properties"]
         data = {"createOption": option, "sourceResourceId": source["id"], "sourceUniqueId": source_props.get("uniqueId")}
         size = source_props.get("diskSizeGB")
+        built["_size_bytes"] = source_props.get("diskSizeBytes")  # a snapshot of an upload keeps its exact size
         built.update({key: source_props[key] for key in INHERITED if source_props.get(key) is not None})
         if incremental:
             # Every incremental snapshot of one disk shares the disk's family id.
@@ -96,7 +97,7 @@ def build(req, request):
     built.update({
         "creationData": data,
         "diskSizeGB": size,
-        "diskSizeBytes": int(size) * GIB,
+        "diskSizeBytes": int(built.pop("_size_bytes", None) or int(size) * GIB),
         "encryption": {"type": "EncryptionAtRestWithPlatformKey"},
         "incremental": incremental,
         "networkAccessPolicy": props.get("networkAccessPolicy", "AllowAll"),

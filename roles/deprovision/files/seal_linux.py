@@ -1,13 +1,13 @@
-# Final deprovisioning step of the goldenimage.azure.deprovision role, run by the guest's Python as root in
-# ONE pipelined command (python3 - CONFIG_JSON, this text on stdin).
+# The deprovisioning of the goldenimage.azure.deprovision role, run by the guest's Python as root in ONE pipelined
+# command (python3 - CONFIG_JSON, this text on stdin): it plans, refuses, deprovisions and verifies.
 #
 # Why one command: ``waagent -deprovision+user`` deletes the user Ansible connects as. After that no task can
 # run on the guest (sudo: "you do not exist in the passwd database"), so everything that must happen after the
 # deletion - removing what the deletion and the last sudo calls logged, and verifying the result - happens
-# here, and the verdict travels back as JSON on stdout. Exit 0: every check passed; 3: a check failed (the
-# role shows which); anything else: the script itself failed.
-#
-# Kept compatible with Python 3.6 (older Azure Linux images).
+# here, and the verdict travels back as JSON on stdout. The probes before it (which users, which homes, is
+# the agent there, what cloud-init left) are here too: one SSH round trip instead of ten tasks.
+# Exit 0: every check passed (or, with dry_run, the plan); 3: a check failed (the role shows which);
+# 4: refused before any change (``refused`` says why); anything else: the script itself failed.
 import fnmatch
 import glob
 import json
@@ -285,6 +285,62 @@ def sync_account_backups():
             actions.append(f"replaced {backup} with a copy of {path}")
 
 
+def refuse(message):
+    print(json.dumps({"ok": False, "refused": message, "failed": ["refused"], "checks": {}, "actions": []}))
+    sys.exit(4)
+
+
+def ovf_user():
+    """The user waagent will delete: the one ovf-env.xml names ('' without the file)."""
+    text = read_text(os.path.join(WAAGENT_STATE, "ovf-env.xml")) if os.path.isfile(
+        os.path.join(WAAGENT_STATE, "ovf-env.xml")) else ""
+    found = re.search(r"<(?:\w+:)?UserName>([^<]+)</(?:\w+:)?UserName>", text)
+    return found.group(1).strip() if found else ""
+
+
+def plan():
+    """Who is deleted, with which homes; refuse (exit 4) what must not be deprovisioned, before any change."""
+    build_user = CONFIG["build_user"] or os.environ.get("SUDO_USER") or os.environ.get("DOAS_USER") or ""
+    if not os.path.isfile(CONFIG["waagent"]):
+        refuse(f"{CONFIG['waagent']} not found: install the Azure Linux agent (waagent/walinuxagent)")
+    delete_users, user_homes = [], []
+    if CONFIG["delete_user"]:
+        entry = None
+        try:
+            entry = pwd.getpwnam(build_user) if build_user else None
+        except KeyError:
+            pass
+        if entry is None or build_user == "root" or entry.pw_uid < 1000:
+            refuse(f"The build user {build_user or '(unknown)'} must be an existing regular account (uid >= 1000), "
+                   "not root. Connect as the VM's admin user, set deprovision_user, or set deprovision_delete_user=false.")
+        delete_users.append(build_user)
+        named = ovf_user()
+        if named and named not in delete_users and named != "root" and user_exists(named):
+            delete_users.append(named)
+        user_homes = [pwd.getpwnam(user).pw_dir for user in delete_users]
+    cloud_init = os.path.isfile("/usr/bin/cloud-init") and CONFIG["cloud_init_clean"]
+    CONFIG.update(users=delete_users, user_homes=user_homes, check_cloud_init=cloud_init,
+                  key_users=[user for user in [build_user] if user and user != "root"])
+    state = [os.path.join("/var/lib/cloud", name) for name in os.listdir("/var/lib/cloud")] if os.path.isdir(
+        "/var/lib/cloud") else []
+    return {"build_user": build_user, "users": delete_users, "user_homes": user_homes,
+            "ovf_env_present": os.path.isfile(os.path.join(WAAGENT_STATE, "ovf-env.xml")),
+            "cloud_init_clean": cloud_init and (any(path != "/var/lib/cloud/data" for path in state)
+                                                or os.path.exists("/var/log/cloud-init.log"))}
+
+
+PLAN = plan()
+if CONFIG["dry_run"]:
+    print(json.dumps({"ok": True, "dry_run": True, "plan": PLAN, "failed": [], "checks": {}, "actions": []}))
+    sys.exit(0)
+# Before waagent: after it there is no sudo. --machine-id deletes /etc/machine-id (22.4) or writes
+# "uninitialized" (newer); the steps below leave it empty either way.
+if PLAN["cloud_init_clean"]:
+    rc_ci, out_ci, err_ci = run(["/usr/bin/cloud-init", "clean", "--logs", "--seed", "--machine-id"])
+    actions.append("cloud-init clean --logs --seed --machine-id: rc %d" % rc_ci)
+    if rc_ci != 0:
+        errors.append("cloud-init clean failed (rc %d): %s" % (rc_ci, (out_ci + err_ci).strip()))
+
 # ---- 1. deprovision ------------------------------------------------------------------------------------
 users = [user for user in CONFIG["users"] if user and user != "root"]
 ovf_present = os.path.isfile(os.path.join(WAAGENT_STATE, "ovf-env.xml"))
@@ -293,9 +349,14 @@ waagent_argv = [CONFIG["waagent"], "-force", "-deprovision+user" if CONFIG["dele
 rc, out, err = run(waagent_argv)
 waagent = {"command": waagent_argv, "rc": rc, "stdout_lines": out.splitlines(), "stderr_lines": err.splitlines()}
 
-# waagent -deprovision+user deletes the user named in ovf-env.xml, and silently keeps every user when that
-# file is missing ("WARNING! Skip delete user.", rc 0). Delete the remaining build users here, after waagent,
-# in the same command: see the comment in tasks/linux.yml for why this beats regenerating ovf-env.xml.
+# The ovf-env.xml trap: waagent -deprovision+user deletes only the user named in ovf-env.xml, and when that file
+# is missing (a second run, an image Azure did not provision, a recipe that ran `rm -rf /var/lib/waagent` first)
+# prints "WARNING! Skip delete user." and exits 0 with the user still there. So the remaining build users are
+# deleted here, after waagent, in the same command - rather than regenerating ovf-env.xml before waagent, which
+# would mean fabricating a platform document that waagent validates (namespaces, version, ConfigurationSetType)
+# in a format that can change with the agent version, where a mistake is silent again (rc 0, user kept).
+# userdel after waagent is deterministic, also covers an ovf-env.xml naming another user, and the checks below
+# prove the user is gone.
 fallback = []
 if CONFIG["delete_user"]:
     for user in users:
