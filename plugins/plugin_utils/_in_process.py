@@ -12,7 +12,8 @@ and the same result decoding as a subprocess would use: only the process boundar
 every forked worker starts with it loaded. ansible.netcommon runs network modules in the worker the same way.
 
 Anything else runs the module as usual: another connection, become, async, a task ``environment``, another
-interpreter, ansible-core without the hooks relied on here, or ``GOLDENIMAGE_AZURE_IN_PROCESS=false``.
+interpreter, ansible-core without the hooks relied on here, ``ANSIBLE_KEEP_REMOTE_FILES`` (the payload is wanted on
+disk), or ``GOLDENIMAGE_AZURE_IN_PROCESS=false``.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import os
 import sys
 import traceback
 
+from ansible import constants as C
 from ansible.plugins.action import ActionBase
 from ansible.utils.vars import merge_hash
 
@@ -77,7 +79,8 @@ class InProcessModule(ActionBase):
 
     # -- when -------------------------------------------------------------------------------------------------
     def _runs_here(self, task_vars):
-        if not (HAVE_PROFILES and SDK_LOADED and _switched_on()):
+        # ANSIBLE_KEEP_REMOTE_FILES asks for the module's payload on disk: only a module process leaves one.
+        if not (HAVE_PROFILES and SDK_LOADED and _switched_on()) or C.DEFAULT_KEEP_REMOTE_FILES:
             return False
         if getattr(self._connection, "transport", None) != "local" or self._task.async_val:
             return False
