@@ -147,6 +147,9 @@ class Sim:
         request_id = str(uuid.uuid4())
         headers = {}
         dropped = False
+        lose_rules = []  # drop_after: the handler runs and its effect stays; only the answer is lost
+        handled = False  # the handler ran (a status fault answers before it: nothing to lose then)
+        fault = None  # the injected fault action, for the request log
         try:
             if kind == "admin":
                 self._check_admin(request.headers)  # before anything else: a refused request changes nothing
@@ -164,12 +167,16 @@ class Sim:
                     if rule.action == "delay":
                         await asyncio.sleep(float(rule.spec.get("delay_ms", 100)) / 1000.0)
                     elif rule.action == "drop":
-                        dropped = True
+                        dropped, fault = True, "drop"
+                    elif rule.action == "drop_after":
+                        lose_rules.append(rule)
                     elif rule.action == "status":
+                        fault = "status"
                         raise Faults.status_error(rule, sim_request.subscription or self.settings.default_subscription)
             if dropped:
                 reply = None
             else:
+                handled = True
                 reply = route.handler(sim_request)
                 if asyncio.iscoroutine(reply):
                     reply = await reply
@@ -180,6 +187,12 @@ class Sim:
         except Exception as err:  # a simulator bug must still look like ARM, never a traceback page
             reply = Reply(500, {"error": {"code": "InternalServerError", "message": f"azsim internal error: {err!r}"}})
         self.save()
+        lose_response = bool(lose_rules) and handled and not dropped
+        if lose_response:
+            fault = "drop_after"
+        else:
+            for rule in lose_rules:  # pre-empted by a status or drop fault: nothing was lost, the rule fires later
+                rule.fired -= 1
 
         status = reply.status if reply else 0
         if kind != "admin":
@@ -193,8 +206,10 @@ class Sim:
                 "duration_ms": round((time.perf_counter() - started) * 1000, 3),
                 "client_request_id": request.headers.get("x-ms-client-request-id") or request.headers.get("client-request-id"),
                 "dropped": dropped,
+                "dropped_after": lose_response,
+                "fault": fault,
             })
-        if dropped:
+        if dropped or lose_response:
             if request.transport is not None:
                 request.transport.abort()
             raise asyncio.CancelledError()

@@ -142,6 +142,7 @@ class Guest:
     sim_ca: str | None = None
     started: str | None = None
     up_seconds: float | None = None
+    owned_address: str | None = None     # a private address this guest added to the host's lo (removed at stop)
     _procs: list = field(default_factory=list, repr=False, compare=False)
 
     # -- paths --------------------------------------------------------------------------------
@@ -304,8 +305,13 @@ def _mount_overlay(guest: Guest, base: Path) -> None:
 
 
 def start_guest(name: str, address: str | None = None, port: int = 22, mode: str = "chroot", workdir=None,
-                sim_url: str | None = None, ca: str | None = None, timeout: float = 60.0) -> Guest:
+                sim_url: str | None = None, ca: str | None = None, timeout: float = 60.0,
+                private: bool = False) -> Guest:
     """Start guest ``name`` and return it once its sshd answers at ``address:port``.
+
+    ``private``: ``address`` is a private (RFC 1918) address, as a VM without a public IP has on its NIC. It is added
+    to the host's ``lo`` as a /32 for the guest's lifetime (removed by :func:`stop_guest`), so the host reaches the
+    guest at exactly that address; an address the host already has is refused.
 
     The guest has the image's and the agent's first-boot leftovers but no admin user yet: call
     :meth:`Guest.provision` (or let the simulator do it). On any failure the half-started guest is torn down.
@@ -333,22 +339,63 @@ def start_guest(name: str, address: str | None = None, port: int = 22, mode: str
         if existing is not None and existing.running:
             raise GuestError(f"guest {name} is already running at {existing.address}:{existing.port}")
         stop_guest(name, workdir=workdir)  # stale leftovers of a guest that died
-    if address is not None and ipaddress.ip_address(address) not in ipaddress.ip_network("127.0.0.0/8"):
+    if private:
+        _check_private_address(address)
+    elif address is not None and ipaddress.ip_address(address) not in ipaddress.ip_network("127.0.0.0/8"):
         raise GuestError(f"address {address} is not a loopback address (use 127.77.0.0/16)")
     # Concurrent `up`s must not pick the same address: hold a host-wide lock until the forwarder listens.
     with open(Path(tempfile.gettempdir()) / "localguest-addresses.lock", "w", encoding="utf-8") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if address is None:
             address = _pick_address(workdir, port)
+        elif private:
+            return _start_private(name, address, port, mode, workdir, base, sim_url, ca, timeout)
         elif not _bindable(address, port):
             raise GuestError(f"{address}:{port} is already in use on the host")
         return _start(name, address, port, mode, workdir, base, sim_url, ca, timeout)
 
 
-def _start(name, address, port, mode, workdir, base, sim_url, ca, timeout) -> Guest:
+PRIVATE_NETWORKS = tuple(ipaddress.ip_network(net) for net in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
+
+
+def _check_private_address(address) -> None:
+    try:
+        parsed = ipaddress.IPv4Address(address)
+    except (ipaddress.AddressValueError, ValueError, TypeError):
+        raise GuestError(f"a private guest needs an IPv4 address, not {address!r}") from None
+    if not any(parsed in net for net in PRIVATE_NETWORKS):
+        raise GuestError(f"address {address} is not a private (RFC 1918) address")
+
+
+def _host_has(address: str) -> bool:
+    shown = subprocess.run(["ip", "-o", "-4", "addr", "show"], capture_output=True, text=True, check=False).stdout
+    return any(f" {address}/" in line for line in shown.splitlines())
+
+
+def _start_private(name, address, port, mode, workdir, base, sim_url, ca, timeout) -> Guest:
+    """Add ``address``/32 to the host's lo, then start as usual; the guest owns the address until it stops."""
+    if shutil.which("ip") is None:
+        raise GuestError("a private guest needs the ip command (iproute2) on the host")
+    if _host_has(address):
+        raise GuestError(f"address {address} is already an address of this host")
+    subprocess.run(["ip", "addr", "add", f"{address}/32", "dev", "lo"], check=True, capture_output=True, text=True)
+    try:
+        guest = _start(name, address, port, mode, workdir, base, sim_url, ca, timeout, owned_address=address)
+    except BaseException:
+        _drop_address(address)
+        raise
+    return guest
+
+
+def _drop_address(address: str | None) -> None:
+    if address and _host_has(address):
+        subprocess.run(["ip", "addr", "del", f"{address}/32", "dev", "lo"], capture_output=True, text=True, check=False)
+
+
+def _start(name, address, port, mode, workdir, base, sim_url, ca, timeout, owned_address=None) -> Guest:
     started = time.monotonic()
     guest = Guest(name=name, workdir=str(workdir), address=address, port=port, mode=mode, sim_url=sim_url, sim_ca=ca,
-                  started=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+                  started=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), owned_address=owned_address)
     guest.dir.mkdir(parents=True)
     try:
         guest.save()
@@ -470,6 +517,7 @@ def stop_guest(guest, workdir=None, timeout: float = 20.0) -> None:
             raise GuestError(f"cannot unmount {guest.root}: {result.stderr.strip()}")
     if os.path.ismount(guest.root):  # never delete through a mounted overlay
         raise GuestError(f"{guest.root} is still mounted")
+    _drop_address(guest.owned_address)  # a private guest's address leaves the host with it
     shutil.rmtree(guest.dir, ignore_errors=True)
 
 

@@ -69,6 +69,7 @@ TYPES = {
 # Names whose type depends on the object they stand in.
 IN_PARENT = {
     ("imageReference", "sku"): STRING, ("identifier", "sku"): STRING, ("identifier", "offer"): STRING,
+    ("properties", "plan"): STRING,  # a Marketplace agreement names its plan; a VM's plan is on the envelope
     ("tags", None): STRING,  # every tag value
     ("script", None): STRING, ("zones", None): STRING, ("addressPrefixes", None): STRING,
     ("diskTypes", None): STRING, ("sourcePortRanges", None): STRING, ("destinationPortRanges", None): STRING,

@@ -7,11 +7,16 @@ Fault rules are JSON objects posted to ``/_azsim/faults``::
       {"path": "virtualMachines/[^/]+$", "method": "PUT", "action": "fail_operation",
        "code": "AllocationFailed", "message": "Allocation failed."},
       {"path": "/versions$", "action": "drop", "probability": 0.5},
+      {"method": "POST", "path": "/deallocate$", "action": "drop_after", "times": 1},
       {"path": ".", "action": "delay", "delay_ms": 200}]}
 
 ``path`` is a case-insensitive regular expression searched in the request path. ``times`` limits how
 often a rule fires (absent = always), ``after`` skips the first N matches, ``probability`` draws from
 the seeded generator.
+
+``drop`` closes the connection before the handler runs (ARM never saw the request); ``drop_after`` runs the
+handler, keeps its effect (a resource stored, an operation started) and then closes the connection without
+an answer: the response is lost after ARM acted, which only a client that retries safely survives.
 """
 
 from __future__ import annotations
@@ -30,6 +35,9 @@ STATUS_CODES = {
     503: ("ServiceUnavailable", "The service is temporarily unavailable. Please try again later."),
     409: ("OperationNotAllowed", "Operation is not allowed since another operation is in progress on this resource."),
 }
+
+
+ACTIONS = ("status", "drop", "drop_after", "fail_operation", "delay")
 
 
 def _invalid(message):
@@ -60,7 +68,7 @@ class FaultRule:
         except re.error as err:
             raise _invalid(f"Fault rule path {spec.get('path')!r} is not a regular expression: {err}.") from None
         self.action = spec.get("action", "status")
-        if self.action not in ("status", "drop", "fail_operation", "delay"):
+        if self.action not in ACTIONS:
             raise _invalid(f"Unknown fault action '{self.action}'.")
         self.times = _number(spec, "times", None, int)
         self.after = _number(spec, "after", 0, int)
@@ -110,7 +118,7 @@ class Faults:
         self.rules = []
         self.rng = random.Random(0)
 
-    def for_request(self, method, path, actions=("status", "drop", "delay")):
+    def for_request(self, method, path, actions=("status", "drop", "drop_after", "delay")):
         """Rules of the given actions that fire for this request (each rule counted once)."""
         return [rule for rule in self.rules if rule.action in actions and rule.matches(method, path, self.rng)]
 

@@ -23,6 +23,7 @@ DEFAULT_DURATIONS = {
     "vm.update": 5.0,
     "vm.run_command": 15.0,
     "vm.capture": 60.0,
+    "vm.convert_to_managed_disks": 120.0,
     "disk.create": 5.0,
     "disk.update": 5.0,
     "disk.delete": 5.0,
@@ -66,11 +67,21 @@ DEFAULTS = {
         "tier_downgrade_cooldown_hours": 12,
         # Disk SKU (type) changes per disk per day.
         "sku_changes_per_day": 2,
+        # Unmanaged (VHD) disks are retired (Azure: March 31, 2026, first announced for September 30, 2025): no
+        # new VM on them, no start of one that still has them (azsim/docs/unmanaged-disks.md).
+        "unmanaged_disks_retired": True,
+    },
+    # Subscription preview features (Register-AzProviderFeature), as registered (true) or not. EncryptionAtHost is
+    # not registered in a new subscription (azsim/docs/disk-encryption.md).
+    "features": {
+        "Microsoft.Compute/EncryptionAtHost": False,
     },
     "auth": {
         "tenant_id": "72f988bf-86f1-41af-91ab-2d7cd011db47",
         "client_id": "00000000-0000-4000-8000-00000000a2e1",
         "client_secret": "azsim-Client-Secret-0123456789abcdefXYZ",
+        # PEM certificates registered on the application (a certificate service principal signs with one)
+        "client_certificates": [],
         "token_lifetime_s": 3599,
     },
     "subscriptions": [

@@ -23,7 +23,8 @@ from .resources import routes as resources
 REGISTRATIONS = [entra_routes, resources, monitors, admin, guests, marketplace, compute, disks, gallery, network]
 
 # Namespaces ARM knows; anything else is InvalidResourceNamespace.
-NAMESPACES = {"microsoft.compute", "microsoft.network", "microsoft.resources", "microsoft.storage"}
+NAMESPACES = {"microsoft.compute", "microsoft.network", "microsoft.resources", "microsoft.storage",
+              "microsoft.marketplaceordering"}
 
 
 def register_all(sim):

@@ -13,6 +13,7 @@ from ansible_collections.goldenimage.azure.plugins.module_utils._azure_client im
     AZURE_AUTH_SPEC,
     AzureError,
     AzureSession,
+    retries,
 )
 from ansible_collections.goldenimage.azure.plugins.modules.build_hosts import argument_spec
 from ansible_collections.goldenimage.azure.plugins.modules.build_vm import argument_spec as build_vm_spec
@@ -61,6 +62,9 @@ class ActionModule(ActionBase):
                                           args["wait_for_port"])
         result["builds"] = {entry["name"]: entry for entry in records}
         result["changed"] = bool(result["keys_created"]) or any(entry["vm"].get("changed") for entry in records)
+        made = retries()
+        if made:
+            result["retries"] = made  # the ARM layer's retries of every build (ansible-playbook -v)
         return result
 
     @staticmethod

@@ -19,14 +19,15 @@ options:
         V(auto) takes the first source that applies, in this order.
         (1) V(credential_file) when O(profile) (or E(AZURE_PROFILE)) is set.
         (2) V(env), a service principal with a secret, when O(client_id), O(secret) and O(tenant) are known
-        (as options or environment variables).
+        (as options or environment variables), or with a certificate when O(client_id), O(tenant) and
+        O(client_certificate_path) are known.
         (3) V(workload_identity) when O(client_id), O(tenant) and O(federated_token_file) are known.
         (4) V(credential_file) with its C(default) profile when C(~/.azure/credentials) exists.
         (5) V(msi) when E(IDENTITY_ENDPOINT) or E(MSI_ENDPOINT) is set (App Service, Functions, Arc, Cloud Shell).
         (6) V(cli), the account of C(az login), when C(az) is on E(PATH).
         (7) Otherwise V(msi) through the VM's instance metadata service (IMDS).
-      - V(env) uses O(client_id), O(secret) and O(tenant) (or, without a secret, O(federated_token_file))
-        from the options or the environment variables listed with them.
+      - V(env) uses O(client_id), O(secret) and O(tenant) (or, without a secret, O(client_certificate_path), then
+        O(federated_token_file)) from the options or the environment variables listed with them.
       - V(credential_file) reads the O(profile) section of C(~/.azure/credentials), the file format of
         the C(azure.azcollection) collection. Options set on the task override the profile's values.
       - V(cli) uses the account of C(az login) (C(AzureCliCredential)); without O(subscription_id) the default
@@ -40,7 +41,8 @@ options:
   profile:
     description:
       - Section of C(~/.azure/credentials) to read, with keys C(subscription_id), C(client_id), C(secret),
-        C(tenant) and C(cloud_environment).
+        C(tenant), C(cloud_environment) and, for a certificate service principal, C(x509_certificate_path)
+        (the azure.azcollection name) or C(client_certificate_path), and C(client_certificate_password).
       - If not set, E(AZURE_PROFILE) is used, else C(default) (when O(auth_source=credential_file)).
     type: str
   subscription_id:
@@ -64,6 +66,21 @@ options:
     description:
       - Client secret of the service principal. Never logged or returned.
       - If not set, E(AZURE_CLIENT_SECRET) is used, then E(AZURE_SECRET) (the azure.azcollection name).
+    type: str
+  client_certificate_path:
+    description:
+      - A certificate service principal's certificate and private key, one PEM (or PKCS#12) file, as
+        C(az ad sp create-for-rbac --create-cert) writes it. azure-identity's C(CertificateCredential) signs each
+        token request with it; the certificate must be registered on the application.
+      - Used instead of O(secret) when no secret is known.
+      - If not set, E(AZURE_CLIENT_CERTIFICATE_PATH) is used (azure-identity's name), then
+        E(AZURE_X509_CERTIFICATE_PATH) (the azure.azcollection name).
+      - A file that does not exist or cannot be read fails before any request, naming this option.
+    type: path
+  client_certificate_password:
+    description:
+      - Password of the private key in O(client_certificate_path), when it is encrypted. Never logged or returned.
+      - If not set, E(AZURE_CLIENT_CERTIFICATE_PASSWORD) is used.
     type: str
   tenant:
     description:

@@ -121,6 +121,8 @@ options:
         Add each host to C(image_<source>) (for example C(image_canonical_ubuntu_24_04_lts_server),
         C(image_<gallery>_<definition>), C(image_<managed image name>)) and to C(image_<status>), one of
         C(image_outdated), C(image_current), C(image_unversioned) or C(image_unknown).
+      - VMs that still have an unmanaged (VHD) disk are also in C(unmanaged_disks). Azure retired unmanaged disks and
+        no longer starts such VMs; C(goldenimage.azure.vm_managed_disks) converts them.
       - Set to V(false) to build only the groups of O(groups) and O(keyed_groups).
     type: bool
     default: true
@@ -139,6 +141,8 @@ notes:
     C(azure_os_disk) (C(name), C(id), C(sku), C(size_gb), C(caching), C(ephemeral), C(tier), C(state)),
     C(azure_private_ip), C(azure_public_ip), C(azure_public_fqdn) (V(null) unless O(hostnames) or
     O(ansible_host_preference) asks for an address, which reads the network lists)."
+  - "Disk variables (from the VM itself, at no cost): C(azure_unmanaged_disks) (the VHD blob URIs of the OS and data
+    disks that are unmanaged) and C(azure_managed_disks) (V(true) when every disk is managed)."
   - "Image variables: C(image_source) (C(kind), C(urn), C(publisher), C(offer), C(sku), C(id), C(definition_id),
     C(gallery), C(definition), C(requested_version), C(version)), C(image_latest) (C(version), C(urn), C(id),
     C(published_date)), C(image_status) (V(current), V(outdated), V(unversioned), V(unknown)),
@@ -213,6 +217,7 @@ from ansible_collections.goldenimage.azure.plugins.plugin_utils._azure_plugin im
 _QUERY_OPTIONS = ("subscriptions", "resource_groups", "locations", "tags", "exclude_tags", "power_states",
                   "hostnames", "ansible_host_preference", "temp_disk", "disk_details")
 _NETWORK_CHOICES = ("private_ip", "public_ip", "public_fqdn")
+UNMANAGED_GROUP = "unmanaged_disks"  # VMs on retired unmanaged (VHD) disks
 _CACHE_FORMAT = 1
 
 
@@ -376,6 +381,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 groups = ["image_%s" % record["image_status"]]
                 if record.get("image_group"):
                     groups.append(safe_group_name("image", record["image_group"]))
+                if record.get("azure_unmanaged_disks"):
+                    groups.append(UNMANAGED_GROUP)  # what the unmanaged disks retirement stopped
                 for group in groups:  # safe_group_name leaves only [a-z0-9_]: no template can survive in it
                     self.inventory.add_group(group)
                     self.inventory.add_child(group, hostname)

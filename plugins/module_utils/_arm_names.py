@@ -109,3 +109,18 @@ def check_names(params):
         version = str(gallery_opts.get("version") or "auto")
         if version != "auto":
             validate_version_name(version)
+
+
+# -- VM sizes -----------------------------------------------------------------------------------------------
+# Azure's size names: Standard_<family><vCPUs>[<constrained vCPUs>]<additive features>[_<accelerator>][_<version>];
+# the additive feature "p" is an Arm CPU (Ampere Altra, Cobalt): D2ps_v5, E4pds_v5, B2pls_v2, D2pls_v6
+# (learn.microsoft.com/azure/virtual-machines/vm-naming-conventions).
+SIZE_NAME_RE = re.compile(r"^(?:standard_|basic_)?([a-z]+)(\d+)(?:-\d+)?([a-z]*)(?:_|$)", re.IGNORECASE)
+
+
+def size_architecture(vm_size):
+    """``Arm64`` or ``x64`` from a VM size name (Azure's naming convention); None when the name does not parse."""
+    match = SIZE_NAME_RE.match(str(vm_size or ""))
+    if not match:
+        return None
+    return "Arm64" if "p" in match.group(3).lower() else "x64"

@@ -32,6 +32,8 @@ AZURE_AUTH_SPEC = {
     "subscription_id": {"type": "str"},
     "client_id": {"type": "str"},
     "secret": {"type": "str", "no_log": True},
+    "client_certificate_path": {"type": "path"},
+    "client_certificate_password": {"type": "str", "no_log": True},
     "tenant": {"type": "str"},
     "federated_token_file": {"type": "path"},
     "cloud_environment": {"type": "str"},
@@ -47,6 +49,8 @@ ENV_NAMES = {
     "subscription_id": ("AZURE_SUBSCRIPTION_ID",),
     "client_id": ("AZURE_CLIENT_ID",),
     "secret": ("AZURE_CLIENT_SECRET", "AZURE_SECRET"),
+    "client_certificate_path": ("AZURE_CLIENT_CERTIFICATE_PATH", "AZURE_X509_CERTIFICATE_PATH"),
+    "client_certificate_password": ("AZURE_CLIENT_CERTIFICATE_PASSWORD",),
     "tenant": ("AZURE_TENANT_ID", "AZURE_TENANT"),
     "federated_token_file": ("AZURE_FEDERATED_TOKEN_FILE",),
     "cloud_environment": ("AZURE_CLOUD_ENVIRONMENT",),
@@ -56,7 +60,10 @@ ENV_NAMES = {
 }
 
 # Keys of an azure.azcollection style ~/.azure/credentials profile that we read.
-PROFILE_KEYS = ("subscription_id", "client_id", "secret", "tenant", "cloud_environment")
+PROFILE_KEYS = ("subscription_id", "client_id", "secret", "tenant", "cloud_environment", "client_certificate_path",
+                "client_certificate_password")
+# azure.azcollection's profile names for the same settings
+PROFILE_ALIASES = {"x509_certificate_path": "client_certificate_path"}
 
 
 @dataclass(frozen=True)
@@ -65,6 +72,8 @@ class AuthSettings:
     subscription_id: str = None
     client_id: str = None
     secret: str = None
+    client_certificate_path: str = None
+    client_certificate_password: str = None
     tenant: str = None
     federated_token_file: str = None
     cloud_environment: str = None
@@ -122,7 +131,11 @@ def read_profile(environ, name):
         raise AzureError("profile '%s' not found in %s (sections: %s)" % (name, path, ", ".join(parser.sections()) or "none"),
                          code="InvalidConfiguration")
     section = parser[name]
-    return {key: section.get(key) for key in PROFILE_KEYS if section.get(key)}
+    found = {key: section.get(key) for key in PROFILE_KEYS if section.get(key)}
+    for alias, key in PROFILE_ALIASES.items():
+        if section.get(alias) and key not in found:
+            found[key] = section.get(alias)
+    return found
 
 
 def _cli_default_subscription(environ):
@@ -169,6 +182,9 @@ def resolve_auth(options, environ=None):
     if source == "cli" and not values["subscription_id"]:
         values["subscription_id"] = _cli_default_subscription(environ)
     register_secret(values["secret"])
+    register_secret(values["client_certificate_password"])
+    if values["client_certificate_path"]:
+        values["client_certificate_path"] = os.path.expanduser(values["client_certificate_path"])
     return AuthSettings(source=source, ca_bundle=environ.get("REQUESTS_CA_BUNDLE") or environ.get("CURL_CA_BUNDLE"),
                         auto_reason=reason, **values)
 
@@ -178,6 +194,8 @@ def _choose_source(values, profile_name, environ):
         return "credential_file", "profile '%s' was named" % profile_name
     if values["client_id"] and values["secret"] and values["tenant"]:
         return "env", "client_id, secret and tenant are set"
+    if values["client_id"] and values["tenant"] and values["client_certificate_path"]:
+        return "env", "client_id, tenant and client_certificate_path are set"
     if values["client_id"] and values["tenant"] and values["federated_token_file"]:
         return "workload_identity", "client_id, tenant and federated_token_file are set"
     if os.path.exists(credentials_file_path(environ)):

@@ -5,7 +5,7 @@
 
 Modules, the lookup and the inventory plugin import everything from here:
 
-    AZURE_AUTH_SPEC, AzureError, AzureSession, azure_call, wait_for, retry_action, to_snake
+    AZURE_AUTH_SPEC, AzureError, AzureSession, azure_call, wait_for, retry_action, bounded, retries, to_snake
 
 SDK packages are imported only when a call needs them: a read through ``AzureSession.arm_get``
 costs azure-identity plus azure-core, not the 0.2-0.4 s of an ``azure.mgmt.*`` client import.
@@ -28,14 +28,18 @@ from ansible_collections.goldenimage.azure.plugins.module_utils._azure_credentia
 from ansible_collections.goldenimage.azure.plugins.module_utils._azure_errors import (  # noqa: F401  # re-exported
     AzureError,
     azure_call,
+    retries,
 )
 from ansible_collections.goldenimage.azure.plugins.module_utils._azure_waits import (  # noqa: F401  # re-exported
+    arm_retry_policy,
+    bounded,
     retry_action,
     wait_for,
 )
 from ansible_collections.goldenimage.azure.plugins.module_utils._resource_id import check_subscription
 
-__all__ = ["AZURE_AUTH_SPEC", "AzureError", "AzureSession", "azure_call", "wait_for", "retry_action", "to_snake"]
+__all__ = ["AZURE_AUTH_SPEC", "AzureError", "AzureSession", "azure_call", "wait_for", "retry_action", "bounded",
+           "retries", "to_snake"]
 
 COLLECTION_VERSION = "0.1.0"
 USER_AGENT = "ansible-goldenimage-azure/%s" % COLLECTION_VERSION
@@ -69,6 +73,7 @@ class AzureSession:
 
     def __init__(self, options, environ=None):
         self._environ = os.environ if environ is None else environ
+        retries(clear=True)  # a new session is a new task (modules may run in one worker process, item after item)
         self.settings = resolve_auth(options, self._environ)
         if self.settings.subscription_id:
             check_subscription(self.settings.subscription_id,
@@ -167,7 +172,9 @@ class AzureSession:
         except ImportError:
             raise AzureError("the %s Python package is required (pip install -r requirements.txt of goldenimage.azure)"
                              % module_name.replace(".", "-"), code="MissingDependency") from None
-        return client_class(self.credential, self.subscription_id, **self.client_kwargs())
+        # the ARM layer's retry rule (_azure_waits) instead of azure-core's default RetryPolicy
+        return client_class(self.credential, self.subscription_id, retry_policy=arm_retry_policy(),
+                            **self.client_kwargs())
 
     def compute(self):
         return self.client("azure.mgmt.compute", "ComputeManagementClient")
@@ -203,7 +210,7 @@ class AzureSession:
             policies.ProxyPolicy(**kwargs),
             policies.ContentDecodePolicy(**kwargs),
             policies.RedirectPolicy(**kwargs),
-            policies.RetryPolicy(**kwargs),
+            arm_retry_policy(),
             policies.BearerTokenCredentialPolicy(self.credential, self.credential_scope, **kwargs),
             policies.NetworkTraceLoggingPolicy(**kwargs),
             policies.SensitiveHeaderCleanupPolicy(**kwargs),
@@ -221,6 +228,13 @@ class AzureSession:
         The JSON is a dict, or a list for the Marketplace's bare-array lists. Errors raise AzureError
         (404: ``status_code`` 404, so ``azure_call(..., missing_ok=True)`` turns it into None).
         """
+        return self._arm_send("GET", path, api_version, params, None, operation)
+
+    def arm_put(self, path, api_version, body, operation=None):
+        """PUT ``body`` (JSON) on an ARM path that answers synchronously (no LRO), e.g. Marketplace agreements."""
+        return self._arm_send("PUT", path, api_version, None, body, operation)
+
+    def _arm_send(self, method, path, api_version, params, body, operation):
         query = dict(params or {})
         if "api-version=" not in path:
             query["api-version"] = api_version
@@ -229,7 +243,9 @@ class AzureSession:
             from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
             from azure.core.rest import HttpRequest
 
-            response = self._pipeline().send_request(HttpRequest("GET", self._url(path), params=query))
+            request = HttpRequest(method, self._url(path), params=query, json=body) if body is not None else \
+                HttpRequest(method, self._url(path), params=query)
+            response = self._pipeline().send_request(request)
             if response.status_code >= 400:
                 error_class = ResourceNotFoundError if response.status_code == 404 else HttpResponseError
                 raise error_class(response=response)
@@ -240,7 +256,7 @@ class AzureSession:
         except AzureError as err:
             if operation is None:
                 # unnamed: say which request failed, and leave ``operation`` to an enclosing azure_call
-                err.message = "%s (GET %s)" % (err.message, path.split("?", 1)[0])
+                err.message = "%s (%s %s)" % (err.message, method, path.split("?", 1)[0])
                 err.args = (err.message,)
             raise
 

@@ -20,6 +20,7 @@ from ansible_collections.goldenimage.azure.plugins.module_utils._azure_errors im
 _HINT_ENV = {
     "client_id": ("AZURE_CLIENT_ID",),
     "secret": ("AZURE_CLIENT_SECRET", "AZURE_SECRET"),
+    "client_certificate_path": ("AZURE_CLIENT_CERTIFICATE_PATH", "AZURE_X509_CERTIFICATE_PATH"),
     "tenant": ("AZURE_TENANT_ID", "AZURE_TENANT"),
     "federated_token_file": ("AZURE_FEDERATED_TOKEN_FILE",),
 }
@@ -31,7 +32,7 @@ _CREDENTIALS = {}
 def build_credential(settings, cloud):
     """One azure-identity credential per distinct auth setting in this process, wrapped in a token cache."""
     key = (settings.source, settings.client_id, settings.secret, settings.tenant, settings.federated_token_file,
-           cloud.authority_host, cloud.disable_instance_discovery, settings.ca_bundle)
+           settings.client_certificate_path, settings.client_certificate_password, cloud.authority_host, cloud.disable_instance_discovery, settings.ca_bundle)
     with _LOCK:
         credential = _CREDENTIALS.get(key)
         if credential is None:
@@ -68,6 +69,15 @@ def _new_credential(settings, cloud):
         transport["connection_verify"] = settings.ca_bundle
     source = settings.source
     if source in ("env", "credential_file"):
+        if not settings.secret and settings.client_certificate_path:
+            _missing(settings, ("client_id", "tenant"), source)
+            try:
+                return identity.CertificateCredential(settings.tenant, settings.client_id, **_certificate(settings),
+                                                      **common, **transport)
+            except (ValueError, TypeError) as exc:  # the key did not load: a wrong or missing password, a bad file
+                message = ("client_certificate_path: cannot load the certificate or its private key from %s (%s; check "
+                           "client_certificate_password)" % (settings.client_certificate_path, exc.__class__.__name__))
+                raise AzureError(message, code="InvalidConfiguration") from None
         if settings.secret or not settings.federated_token_file:
             _missing(settings, ("client_id", "secret", "tenant"), source)
             return identity.ClientSecretCredential(settings.tenant, settings.client_id, settings.secret,
@@ -83,6 +93,23 @@ def _new_credential(settings, cloud):
     if source == "msi":
         return identity.ManagedIdentityCredential(client_id=settings.client_id or None, **transport)
     raise AzureError("unknown auth_source %r" % source, code="InvalidConfiguration")
+
+
+def _certificate(settings):
+    """The certificate file's bytes and password for CertificateCredential; an unreadable file names the option."""
+    path = settings.client_certificate_path
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except OSError as exc:
+        raise AzureError("client_certificate_path: cannot read the certificate file %s: %s" % (path, exc.strerror),
+                         code="InvalidConfiguration") from None
+    if b"PRIVATE KEY-----" not in data and data[:1] != b"\x30":  # PEM without a key; DER PKCS#12 starts 0x30
+        raise AzureError("client_certificate_path: %s holds no private key (a PEM file needs the certificate and its "
+                         "private key, as az ad sp create-for-rbac --create-cert writes it; or a PKCS#12 file)" % path,
+                         code="InvalidConfiguration")
+    password = settings.client_certificate_password
+    return {"certificate_data": data, "password": password.encode() if password else None}
 
 
 class CachedTokenCredential:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import re
+import threading
+import time
 
 # Secret values registered by AzureSession; scrubbed from every AzureError message so that no
 # SDK or Entra error text can carry a secret into a task result.
@@ -71,6 +73,9 @@ class AzureError(Exception):
         out = dict(self.partial or {"changed": False})
         out.update(result)
         out.update(self.to_result())
+        made = retries()
+        if made:
+            out["retries"] = made  # what was retried before the failure (ansible-playbook -v)
         return out
 
 
@@ -139,11 +144,74 @@ def is_missing(err):
     return isinstance(err, AzureError) and err.status_code == 404 and err.code not in NOT_MISSING_CODES
 
 
+# -- what each thread is calling, and the retries made so far -----------------------------------------
+# The ARM layer's retry rule (``_azure_waits.arm_retry_policy``) runs inside azure-core's pipeline, where only the
+# HTTP request is known. ``azure_call``/``retry_action``/``wait_for`` record here, per thread (an LROPoller polls in a
+# thread of its own), the operation and the deadline a request belongs to; every retry is appended to RETRIES, which
+# results carry as ``retries`` (shown by ansible-playbook -v and above).
+_CALLS = {}
+_CALLS_LOCK = threading.Lock()
+RETRIES = []
+_UNSET = object()
+
+
+def current_call(thread_id=None):
+    """(operation, deadline as time.monotonic() or None) of the call running in a thread."""
+    with _CALLS_LOCK:
+        return _CALLS.get(thread_id or threading.get_ident(), (None, None))
+
+
+def enter_call(operation=None, deadline=_UNSET, thread_id=None):
+    """Set what a thread is calling (an unset deadline keeps the enclosing one); returns the previous entry."""
+    key = thread_id or threading.get_ident()
+    with _CALLS_LOCK:
+        previous = _CALLS.get(key)
+        outer_op, outer_deadline = previous or (None, None)
+        if deadline is _UNSET:
+            deadline = outer_deadline
+        elif outer_deadline is not None and deadline is not None:
+            deadline = min(deadline, outer_deadline)  # an inner call never outlasts its phase
+        _CALLS[key] = (operation or outer_op, deadline)
+        return previous
+
+
+def leave_call(previous, thread_id=None):
+    key = thread_id or threading.get_ident()
+    with _CALLS_LOCK:
+        if previous is None:
+            _CALLS.pop(key, None)
+        else:
+            _CALLS[key] = previous
+
+
+def record_retry(operation, attempt, reason, pause):
+    """One retry: ``{"operation", "attempt" (the attempt about to be made: 2 is the first retry), "reason", "wait"}``."""
+    entry = {"operation": operation, "attempt": attempt, "reason": reason, "wait": round(float(pause), 3)}
+    with _CALLS_LOCK:
+        RETRIES.append(entry)
+    return entry
+
+
+def retries(clear=False):
+    """The retries recorded in this process (a copy); ``clear`` starts a new record (one module run)."""
+    with _CALLS_LOCK:
+        found = list(RETRIES)
+        if clear:
+            del RETRIES[:]
+    return found
+
+
+def remaining(deadline):
+    return None if deadline is None else deadline - time.monotonic()
+
+
 def azure_call(operation, func, *args, missing_ok=False, **kwargs):
     """Call ``func``; SDK errors become AzureError naming ``operation``; a 404 is None when ``missing_ok``.
 
-    Only 404 means "absent": throttling (429) and server errors (5xx) always raise.
+    Only 404 means "absent": throttling (429) and server errors (5xx) always raise. The ARM layer's pipeline
+    retries transient failures of the call's requests within the enclosing deadline (``_azure_waits``).
     """
+    previous = enter_call(operation)
     try:
         return func(*args, **kwargs)
     except Exception as exc:  # pylint: disable=broad-except  # translated below, re-raised otherwise
@@ -155,3 +223,5 @@ def azure_call(operation, func, *args, missing_ok=False, **kwargs):
         if err is exc:
             raise
         raise err from None  # the SDK chain can hold request bodies; keep it out of tracebacks
+    finally:
+        leave_call(previous)

@@ -21,6 +21,7 @@ from ansible_collections.goldenimage.azure.plugins.module_utils._azure_client im
     AZURE_AUTH_SPEC,
     AzureError,
     AzureSession,
+    retries,
 )
 
 # Checked without importing them (find_spec is cheap): the SDKs load only when a call needs them.
@@ -88,9 +89,12 @@ class AzureModule:
         """Exit with ``result``; its ``diff`` only in diff mode."""
         if not self.diff_mode:
             result.pop("diff", None)
-        self.module.exit_json(**result)
+        self.exit_json(**result)
 
     def exit_json(self, **result):
+        made = retries()
+        if made:
+            result.setdefault("retries", made)  # every retry of the ARM layer: operation, attempt, reason, wait
         self.module.exit_json(**result)
 
     def fail_json(self, **result):

@@ -31,11 +31,17 @@ from ansible_collections.goldenimage.azure.plugins.module_utils._arm_names impor
     TAG_BUILD_ID,
     TAG_RUN_ID,
     TAG_TEMPORARY,
+    normalize_location,
     parse_urn,
 )
 from ansible_collections.goldenimage.azure.plugins.module_utils._arm_wire import wire as _wire
 from ansible_collections.goldenimage.azure.plugins.module_utils._resource_id import format_id, parse as parse_id
 from ansible_collections.goldenimage.azure.plugins.module_utils import _winrm_cert
+from ansible_collections.goldenimage.azure.plugins.module_utils import _temp_disk
+from ansible_collections.goldenimage.azure.plugins.module_utils import _disks
+from ansible_collections.goldenimage.azure.plugins.module_utils import _vm_security
+from ansible_collections.goldenimage.azure.plugins.module_utils import _encryption
+from ansible_collections.goldenimage.azure.plugins.module_utils._group_delete import delete_group_until_gone
 
 
 # Letters, digits, '-', '_' and '.', starting with a letter or digit and not ending with '.': no path parts
@@ -118,6 +124,9 @@ def resource_ids(subscription_id, resource_group, vm_name):
 # Every id-valued option of build_vm and the resource types it may name; parsed by _resource_id (a malformed
 # subscription fails here, naming the option, before any request).
 ID_OPTIONS = {"key_vault_id": ("Microsoft.KeyVault/vaults",)}
+SUBNET_TYPE = "Microsoft.Network/virtualNetworks/subnets"
+ID_OPTIONS["subnet_id"] = (SUBNET_TYPE,)  # a private build's existing subnet (any group, any subscription)
+ID_OPTIONS["disk_encryption_set"] = ("Microsoft.Compute/diskEncryptionSets",)  # customer-managed keys (_encryption)
 
 
 def check_ids(params):
@@ -125,6 +134,184 @@ def check_ids(params):
     for option, types in ID_OPTIONS.items():
         if params.get(option):
             parse_id(params[option], types, parameter=option)
+
+
+# -- private builds (an existing subnet, no public IP) ------------------------------------------------
+def read_subnet(session, subnet_id, location, resource_group):
+    """The user's existing subnet ``subnet_id`` (already parsed by check_ids), read before anything is created.
+
+    It is read in the subscription the id names (the collection's id rule), must exist, must lie in a VNet of the
+    build's ``location`` (Azure puts a NIC only in a subnet of its own region) and must not lie in the build's own
+    temporary group (that group is deleted with the build; the user's network never is). Returns
+    ``{"id", "virtual_network_id", "address_prefixes"}``; raises AzureError naming ``subnet_id``.
+    """
+    parsed = parse_id(subnet_id, SUBNET_TYPE, parameter="subnet_id")
+    rg, vnet_name, subnet_name = parsed["resource_group"], parsed["name"], parsed["last_name"]
+    if rg.lower() == str(resource_group).lower():
+        raise AzureError(f"subnet_id: '{parsed['id']}' lies in the build's temporary resource group '{resource_group}', "
+                         "which is deleted with the build; allowed: a subnet in another resource group (your own "
+                         "network, kept).", operation="check subnet_id")
+    network = session.for_subscription(parsed["subscription"], parameter="subnet_id").network()
+    operation = f"read subnet '{vnet_name}/{subnet_name}' in resource group '{rg}'"
+    subnet = _wire(azure_call(operation, network.subnets.get, rg, vnet_name, subnet_name, missing_ok=True))
+    vnet = _wire(azure_call(f"read virtual network '{vnet_name}' in resource group '{rg}'",
+                            network.virtual_networks.get, rg, vnet_name, missing_ok=True)) if subnet else None
+    if subnet is None or vnet is None:
+        raise AzureError(f"subnet_id: subnet '{subnet_name}' of virtual network '{vnet_name}' in resource group '{rg}' "
+                         "does not exist; allowed: the id of an existing subnet (az network vnet subnet show --query id), "
+                         "or omit subnet_id to let the build create its own VNet.", operation="check subnet_id",
+                         code="SubnetNotFound")
+    if normalize_location(vnet.get("location")) != normalize_location(location):
+        raise AzureError(f"subnet_id: virtual network '{vnet_name}' is in {vnet.get('location')}, the build in "
+                         f"{location}; allowed: a subnet in the build's location.", operation="check subnet_id")
+    props = subnet.get("properties") or {}
+    prefixes = props.get("addressPrefixes") or ([props["addressPrefix"]] if props.get("addressPrefix") else [])
+    return {"id": subnet.get("id") or parsed["id"],
+            "virtual_network_id": format_id(parsed["subscription"], rg, "Microsoft.Network/virtualNetworks", vnet_name),
+            "address_prefixes": prefixes}
+
+
+def private_address(nic):
+    """The private address of the NIC's primary IP configuration (what Ansible connects to without a public IP)."""
+    configs = ((nic or {}).get("properties") or {}).get("ipConfigurations") or []
+    primary = next((item for item in configs if (item.get("properties") or {}).get("primary")),
+                   configs[0] if configs else None)
+    return ((primary or {}).get("properties") or {}).get("privateIPAddress")
+
+
+# -- data disks ---------------------------------------------------------------------------------
+# The managed disk SKUs are the collection's one list (_disks.SKUS, as disk_tier names them), less Premium SSD v2 and
+# Ultra Disk: those need a zonal VM (and Ultra the ultraSSDEnabled capability), which a build VM is not.
+DATA_DISK_SKUS = tuple(sku for sku in _disks.SKUS if sku not in _disks.PROVISIONED_PERFORMANCE)
+DATA_DISK_CACHING = ("None", "ReadOnly", "ReadWrite")
+MAX_LUN = 63
+# Largest empty data disk (GiB): 32 TiB - 1 GiB (Standard HDD, Standard SSD, Premium SSD).
+DATA_DISK_MAX_GB = {sku: 32767 for sku in DATA_DISK_SKUS}
+
+
+def check_data_disks(data_disks, default_sku="Premium_LRS", parameter="data_disks"):
+    """The data disks as plain dicts (lun, size_gb, sku, caching), checked before any request.
+
+    Rules: each LUN 0-63 and used once; size_gb 1-32767; a managed disk SKU of DATA_DISK_SKUS (default
+    ``default_sku``, the OS disk's); caching None (the default), ReadOnly or ReadWrite.
+    Raises AzureError naming ``parameter[index].key`` and what is allowed.
+    """
+    disks = []
+    seen = {}
+    for index, raw in enumerate(data_disks or []):
+        where = "%s[%d]" % (parameter, index)
+        if not isinstance(raw, dict):
+            raise AzureError("%s: must be a dict with lun, size_gb, sku and caching, not %r." % (where, raw),
+                             operation="check %s" % parameter)
+        lun = raw.get("lun")
+        if isinstance(lun, bool) or not isinstance(lun, int) and not str(lun or "").strip().isdigit():
+            raise AzureError("%s.lun: %r is not a LUN; allowed: an integer 0-%d, unique per VM."
+                             % (where, lun, MAX_LUN), operation="check %s" % parameter)
+        lun = int(lun)
+        if not 0 <= lun <= MAX_LUN:
+            raise AzureError("%s.lun: %d is out of range; allowed: 0-%d (Azure's LUN range), unique per VM."
+                             % (where, lun, MAX_LUN), operation="check %s" % parameter)
+        if lun in seen:
+            raise AzureError("%s.lun: LUN %d is also used by %s[%d]; each data disk needs its own LUN (0-%d)."
+                             % (where, lun, parameter, seen[lun], MAX_LUN), operation="check %s" % parameter)
+        seen[lun] = index
+        sku = raw.get("sku") or default_sku
+        if sku not in DATA_DISK_SKUS:
+            raise AzureError("%s.sku: '%s' is not allowed for a build VM's data disk; allowed: %s (PremiumV2_LRS and "
+                             "UltraSSD_LRS need a zonal VM)." % (where, sku, ", ".join(DATA_DISK_SKUS)),
+                             operation="check %s" % parameter)
+        size = raw.get("size_gb")
+        try:
+            size = int(size)
+        except (TypeError, ValueError):
+            size = None
+        if size is None or not 1 <= size <= DATA_DISK_MAX_GB[sku]:
+            raise AzureError("%s.size_gb: %r is not allowed; give the size in GiB, 1-%d for %s."
+                             % (where, raw.get("size_gb"), DATA_DISK_MAX_GB[sku], sku),
+                             operation="check %s" % parameter)
+        caching = raw.get("caching") or "None"
+        if caching not in DATA_DISK_CACHING:
+            raise AzureError("%s.caching: '%s' is not allowed; allowed: %s."
+                             % (where, caching, ", ".join(DATA_DISK_CACHING)), operation="check %s" % parameter)
+        disks.append({"lun": lun, "size_gb": size, "sku": sku, "caching": caching})
+    return disks
+
+
+def size_capabilities(compute, location, vm_size):
+    """The capabilities of ``vm_size`` in ``location`` ({name: value}) from the Resource SKUs list (as _temp_disk reads
+    ``MaxResourceVolumeMB``; the vmSizes list is deprecated), or None if the location does not offer it."""
+    location = normalize_location(location)
+    skus = azure_call("list resource SKUs in %s" % location, lambda: [
+        _wire(item) for item in compute.resource_skus.list(filter="location eq '%s'" % location)])
+    for sku in skus or []:
+        if str(sku.get("resourceType") or "").lower() != "virtualmachines":
+            continue
+        if str(sku.get("name") or "").lower() == str(vm_size or "").lower():
+            return {str(item.get("name")): item.get("value") for item in sku.get("capabilities") or []}
+    return None
+
+
+def check_data_disk_count(compute, location, vm_size, data_disks, parameter="data_disks"):
+    """Refuse more data disks than ``vm_size`` takes (``MaxDataDiskCount``), and Premium SSD data disks on a size
+    without premium storage (``PremiumIO``): one read of the region's SKUs, none without data disks."""
+    if not data_disks:
+        return None
+    capabilities = size_capabilities(compute, location, vm_size)
+    try:
+        limit = int((capabilities or {})["MaxDataDiskCount"])
+    except (KeyError, TypeError, ValueError):
+        raise AzureError("vm_size: '%s' is not offered in %s, so its data disk limit is unknown; choose a size the "
+                         "region lists (az vm list-skus)." % (vm_size, location),
+                         operation="check %s" % parameter) from None
+    if len(data_disks) > limit:
+        raise AzureError("%s: %d data disks given, but VM size %s takes at most %d; allowed: up to %d disks, or a "
+                         "larger vm_size." % (parameter, len(data_disks), vm_size, limit, limit),
+                         operation="check %s" % parameter)
+    if str(capabilities.get("PremiumIO")).lower() != "true":
+        for index, disk in enumerate(data_disks):
+            if disk["sku"] in _disks.PREMIUM_SSD:
+                raise AzureError("%s[%d].sku: %s needs a VM size with premium storage, and %s has none; allowed: "
+                                 "Standard_LRS, StandardSSD_LRS or StandardSSD_ZRS, or a premium-capable vm_size (an "
+                                 "'s' size such as Standard_D2s_v5)." % (parameter, index, disk["sku"], vm_size),
+                                 operation="check %s" % parameter)
+    return limit
+
+
+def data_disk_name(vm_name, lun):
+    return f"{vm_name}-datadisk-{lun}"
+
+
+def data_disks_body(spec):
+    """``storageProfile.dataDisks``: blank (createOption Empty) managed disks, deleted with the VM."""
+    return [{
+        "lun": disk["lun"],
+        "name": data_disk_name(spec["vm_name"], disk["lun"]),
+        "createOption": "Empty",
+        "diskSizeGB": disk["size_gb"],
+        "caching": disk["caching"],
+        "deleteOption": "Delete",
+        "managedDisk": {"storageAccountType": disk["sku"]},
+    } for disk in spec.get("data_disks") or []]
+
+
+def data_disk_facts(spec, props, planned=False):
+    """The VM's data disks as the result reports them: from the VM body, or from ``spec`` when ``planned`` (check mode,
+    no VM yet)."""
+    entries = data_disks_body(spec) if planned else (props.get("storageProfile") or {}).get("dataDisks") or []
+    out = []
+    for entry in entries:
+        managed = entry.get("managedDisk") or {}
+        name = entry.get("name")
+        out.append({
+            "lun": entry.get("lun"),
+            "name": name,
+            "id": managed.get("id") or (format_id(spec["subscription_id"], spec["resource_group"],
+                                                  "Microsoft.Compute/disks", name) if name else None),
+            "size_gb": entry.get("diskSizeGB"),
+            "sku": managed.get("storageAccountType"),
+            "caching": entry.get("caching"),
+        })
+    return sorted(out, key=lambda item: item["lun"] if item["lun"] is not None else -1)
 
 
 # -- image reference ----------------------------------------------------------------------------
@@ -240,7 +427,7 @@ def public_ip_body(location, tags):
 
 
 def nic_body(location, tags, ids):
-    return {
+    body = {
         "location": location,
         "tags": tags,
         "properties": {
@@ -251,11 +438,13 @@ def nic_body(location, tags, ids):
                     "primary": True,
                     "privateIPAllocationMethod": "Dynamic",
                     "subnet": {"id": ids["subnet"]},
-                    "publicIPAddress": {"id": ids["public_ip"]},
                 },
             }],
         },
     }
+    if ids.get("public_ip"):  # a private build (public_ip=false) has none: reached on the private address
+        body["properties"]["ipConfigurations"][0]["properties"]["publicIPAddress"] = {"id": ids["public_ip"]}
+    return body
 
 
 def vm_body(spec, tags, ids):
@@ -307,13 +496,10 @@ def vm_body(spec, tags, ids):
         "networkProfile": {"networkInterfaces": [
             {"id": ids["network_interface"], "properties": {"primary": True, "deleteOption": "Delete"}}]},
     }
-    security_type = spec.get("security_type") or "Standard"
-    if security_type != "Standard":
-        properties["securityProfile"] = {
-            "securityType": security_type,
-            "uefiSettings": {"secureBootEnabled": bool(spec.get("secure_boot", True)),
-                             "vTpmEnabled": bool(spec.get("vtpm", True))},
-        }
+    if spec.get("data_disks"):
+        properties["storageProfile"]["dataDisks"] = data_disks_body(spec)
+    _vm_security.apply(properties, os_disk, spec)  # Trusted Launch / Confidential VM (the OS disk's encryption type)
+    _encryption.apply(properties, spec)  # disk_encryption_set on every managed disk, encryption_at_host
     # The VM itself is marked temporary too: inventories exclude build VMs with goldenimage-temporary: "true".
     body = {"location": spec["location"], "tags": dict(tags, **{TAG_TEMPORARY: "true"}), "properties": properties}
     if spec.get("plan"):
@@ -330,7 +516,7 @@ def _is_temporary(group):
     return str((group.get("tags") or {}).get(TAG_TEMPORARY, "")).lower() == "true"
 
 
-def _facts(spec, ids, vm, public_ip, disk_tier=None):
+def _facts(spec, ids, vm, public_ip, disk_tier=None, nic=None):
     vm = vm or {}
     props = vm.get("properties", {})
     os_disk = props.get("storageProfile", {}).get("osDisk", {})
@@ -352,6 +538,9 @@ def _facts(spec, ids, vm, public_ip, disk_tier=None):
         "image_reference": spec["image_reference"],
         "security_type": spec.get("security_type") or "Standard",
         "resource_ids": ids,
+        "data_disks": data_disk_facts(spec, props, planned=not vm),
+        "private_ip": private_address(nic),
+        "subnet_id": ids["subnet"],
     }
 
 
@@ -381,6 +570,8 @@ def create(session, p, check_mode=False):
     check_run_id(p["run_id"])
     # Every id-valued option is parsed once by the shared parser: a malformed one fails here, naming it.
     check_ids(p)
+    _vm_security.check(p)
+    data_disks = check_data_disks(p.get("data_disks"), p.get("os_disk_type") or "Premium_LRS")
     image_ref = image_reference(p["image"])
     resource_group, vm_name = default_names(p["build_id"], p["resource_group"], p["vm_name"])
     sources = check_sources(p["allowed_sources"], p["allow_any_source"])
@@ -388,10 +579,19 @@ def create(session, p, check_mode=False):
         raise AzureError("ssh_public_key is required for a Linux build VM.")
     spec = dict(p, resource_group=resource_group, vm_name=vm_name, subscription_id=session.subscription_id,
                 computer_name=p["computer_name"] or (vm_name[:15] if p["os_type"] == "windows" else vm_name),
-                image_reference=image_ref, allowed_sources=sources)
+                image_reference=image_ref, allowed_sources=sources, data_disks=data_disks)
+    if p.get("subnet_id"):  # the user's subnet must exist, in the build's region, outside the build group
+        spec["subnet_id"] = read_subnet(session, p["subnet_id"], p["location"], resource_group)["id"]
+    # The size's data disk limit, read before anything is created (only when there are data disks).
+    check_data_disk_count(session.compute(), p["location"], p["vm_size"], data_disks)
+    # The disk encryption set: exists, in the build's subscription and region (a read, before anything is created).
+    spec["disk_encryption_set"] = _encryption.check(session.compute(), p, session.subscription_id)
     changed, facts = ensure_present(session.resources(), session.network(), session.compute(), spec,
                                     p["wait_timeout"], check_mode)
     result = dict(facts)
+    # Whether the size has a temporary (resource) disk: one Resource SKUs read (also in check mode, a read).
+    result["temp_disk"] = _temp_disk.lookup(session.compute(), p["location"], p["vm_size"])
+    result.update(disk_encryption_set=spec["disk_encryption_set"], encryption_at_host=bool(p.get("encryption_at_host")))
     result.update(changed=changed, build_id=p["build_id"], resource_group=resource_group, vm_name=vm_name)
     return result
 
@@ -400,6 +600,11 @@ def ensure_present(resources, network, compute, spec, wait_timeout=1800, check_m
     """Create whatever of the build environment is missing. Returns (changed, facts)."""
     rg = spec["resource_group"]
     ids = resource_ids(spec["subscription_id"], rg, spec["vm_name"])
+    if spec.get("subnet_id"):  # the user's subnet (read by create()): no VNet of the build's own
+        ids.update(subnet=spec["subnet_id"], virtual_network=None)
+    with_pip = spec.get("public_ip", True) is not False
+    if not with_pip:
+        ids["public_ip"] = None
     names = resource_names(spec["vm_name"])
     timeout_at = time.monotonic() + wait_timeout
     group = get_group(resources, rg)
@@ -430,8 +635,10 @@ def ensure_present(resources, network, compute, spec, wait_timeout=1800, check_m
         if state == "Failed":
             raise AzureError(f"build VM '{spec['vm_name']}' exists in state Failed; delete the build "
                              "(state=absent) and run again.", operation=f"create virtual machine '{spec['vm_name']}'")
-        pip = existing(f"read public IP '{names['public_ip']}'", network.public_ip_addresses.get, rg, names["public_ip"])
-        return False, _facts(spec, ids, vm, pip)
+        pip = existing(f"read public IP '{names['public_ip']}'", network.public_ip_addresses.get, rg,
+                       names["public_ip"]) if with_pip else None
+        nic = existing(f"read network interface '{names['nic']}'", network.network_interfaces.get, rg, names["nic"])
+        return False, _facts(spec, ids, vm, pip, nic=nic)
     if check_mode:
         return True, _facts(spec, ids, None, None)
 
@@ -444,7 +651,8 @@ def ensure_present(resources, network, compute, spec, wait_timeout=1800, check_m
 
     # VNet, NSG and public IP do not depend on each other: start all three, then wait.
     started = []
-    vnet = existing(f"read virtual network '{names['vnet']}'", network.virtual_networks.get, rg, names["vnet"])
+    vnet = existing(f"read virtual network '{names['vnet']}'", network.virtual_networks.get, rg,
+                    names["vnet"]) if not spec.get("subnet_id") else True
     if vnet is None:
         started.append(_begin(f"create virtual network '{names['vnet']}'",
                               network.virtual_networks.begin_create_or_update, rg, names["vnet"],
@@ -456,7 +664,8 @@ def ensure_present(resources, network, compute, spec, wait_timeout=1800, check_m
                               network.network_security_groups.begin_create_or_update, rg, names["nsg"],
                               nsg_body(spec["location"], tags, spec["os_type"], spec.get("allowed_sources"))))
     pip_tags = dict(tags, **(spec.get("public_ip_tags") or {}))
-    pip = existing(f"read public IP '{names['public_ip']}'", network.public_ip_addresses.get, rg, names["public_ip"])
+    pip = existing(f"read public IP '{names['public_ip']}'", network.public_ip_addresses.get, rg,
+                   names["public_ip"]) if with_pip else True
     pip_started = pip is None
     if pip_started:
         started.append(_begin(f"create public IP '{names['public_ip']}'",
@@ -470,13 +679,15 @@ def ensure_present(resources, network, compute, spec, wait_timeout=1800, check_m
         _finish([_begin(f"create network interface '{names['nic']}'", network.network_interfaces.begin_create_or_update,
                         rg, names["nic"], nic_body(spec["location"], tags, ids))], timeout_at)
         changed = True
+    nic = _wire(azure_call(f"read network interface '{names['nic']}'", network.network_interfaces.get, rg, names["nic"]))
 
     winrm = {}
     if spec.get("winrm_private_key") and spec["os_type"] == "windows":
         # The address exists now (a Standard static IP has it at creation) and the VM does not: self-sign the
         # per-build certificate for it and the computer name, and hand it to the guest in custom data.
         address = ((_wire(azure_call(f"read public IP '{names['public_ip']}'", network.public_ip_addresses.get, rg,
-                                     names["public_ip"])) or {}).get("properties") or {}).get("ipAddress")
+                                     names["public_ip"])) or {}).get("properties") or {}).get("ipAddress") \
+            if with_pip else private_address(nic)
         pem, thumbprint, pfx = _winrm_cert.issue(spec["winrm_private_key"], address, spec["computer_name"])
         spec = dict(spec, winrm_custom_data=_winrm_cert.custom_data(pfx, thumbprint))
         winrm = {"winrm_certificate": pem, "winrm_certificate_thumbprint": thumbprint}
@@ -487,14 +698,14 @@ def ensure_present(resources, network, compute, spec, wait_timeout=1800, check_m
                               spec["vm_name"]))
     # The address of a Standard static IP is fixed at creation; read it back once for the result.
     pip = _wire(azure_call(f"read public IP '{names['public_ip']}'", network.public_ip_addresses.get, rg,
-                           names["public_ip"]))
+                           names["public_ip"])) if with_pip else None
     tier = None
     if spec.get("os_disk_tier"):
         tier = set_disk_tier(compute, rg, names["os_disk"], spec["os_disk_tier"], max(1, int(timeout_at - time.monotonic())))
     if winrm:
         # Azure runs no custom data by itself: run the listener script once, through the VM's Run Command.
         _winrm_cert.create_winrm_listener(compute, rg, spec["vm_name"], max(1, int(timeout_at - time.monotonic())))
-    return True, dict(_facts(spec, ids, vm, pip, tier), **winrm)
+    return True, dict(_facts(spec, ids, vm, pip, tier, nic=nic), **winrm)
 
 
 def set_disk_tier(compute, resource_group, disk_name, tier, timeout):
@@ -537,13 +748,7 @@ def delete_group(resources, resource_group, build_id, wait=True, wait_timeout=18
                          f"({TAG_RUN_ID}='{tags.get(TAG_RUN_ID)}', not '{run_id}').", operation=operation)
     if check_mode:
         return True, {"resource_group": resource_group, "deleted": True, "already_absent": False}
-    try:
-        poller = azure_call(operation, resources.resource_groups.begin_delete, resource_group)
-        if wait:
-            wait_for(poller, operation, wait_timeout)
-    except AzureError as err:
-        if not _gone(err):
-            raise
+    delete_group_until_gone(resources, resource_group, wait_timeout, wait=wait)  # judged by the group's state
     return True, {"resource_group": resource_group, "deleted": True, "already_absent": False}
 
 

@@ -18,6 +18,7 @@ import time
 
 from ansible_collections.goldenimage.azure.plugins.module_utils import _gallery as gallery_utils
 from ansible_collections.goldenimage.azure.plugins.module_utils import _resource_id
+from ansible_collections.goldenimage.azure.plugins.module_utils import _encryption
 from ansible_collections.goldenimage.azure.plugins.module_utils._arm_names import (  # noqa: F401  # check_names re-exported
     TAG_BUILD_ID,
     TAG_SOURCE_URN,
@@ -139,6 +140,8 @@ def read_source(compute, source, overrides):
             facts["os_disk_id"] = (os_disk.get("managedDisk") or {}).get("id")
             facts["os_disk_vhd"] = (os_disk.get("vhd") or {}).get("uri")
             facts["source_urn"] = urn_from_image_reference(storage.get("imageReference"))
+            facts["plan"] = purchase_plan(body.get("plan"))  # a Marketplace plan the image's VMs need too
+            facts["data_disks"] = source_data_disks(storage.get("dataDisks"))
             facts["hyper_v_generation"] = view.get("hyperVGeneration")
             if not facts["hyper_v_generation"] and facts["os_disk_id"]:
                 parsed = vmstate.parse_resource_id(facts["os_disk_id"])
@@ -150,8 +153,11 @@ def read_source(compute, source, overrides):
             facts["os_state"] = os_disk.get("osState")
             facts["hyper_v_generation"] = p.get("hyperVGeneration") or "V1"
             facts["source_urn"] = (body.get("tags") or {}).get(TAG_SOURCE_URN)
+            facts["data_disks"] = source_data_disks((p.get("storageProfile") or {}).get("dataDisks"))
         else:  # disk, snapshot
             facts["os_type"] = p.get("osType")
+            facts["architecture"] = (p.get("supportedCapabilities") or {}).get("architecture")
+            facts["plan"] = purchase_plan(p.get("purchasePlan"))
             facts["hyper_v_generation"] = p.get("hyperVGeneration") or "V1"
             security = (p.get("securityProfile") or {}).get("securityType") or "Standard"
             facts["security_type"] = ("TrustedLaunch" if security == "TrustedLaunch"
@@ -206,11 +212,24 @@ def sas_queries(value):
     return found
 
 
+def source_data_disks(entries):
+    """The data disks of a VM or managed image source (``storageProfile.dataDisks``), by LUN: what the captured
+    managed image (``dataDisks``) and gallery version (``dataDiskImages``) carry, LUNs kept."""
+    out = []
+    for entry in entries or []:
+        managed = entry.get("managedDisk") or {}
+        out.append({"lun": entry.get("lun"), "size_gb": entry.get("diskSizeGB"), "caching": entry.get("caching"),
+                    "storage_account_type": managed.get("storageAccountType") or entry.get("storageAccountType"),
+                    "id": managed.get("id") or (entry.get("snapshot") or {}).get("id")})
+    return sorted(out, key=lambda item: item["lun"] if isinstance(item["lun"], int) else -1)
+
+
 def source_summary(facts):
     keys = ("type", "id", "uri", "location", "os_type", "os_state", "hyper_v_generation", "security_type",
             "source_urn", "power_state")
     summary = {key: facts.get(key) for key in keys}
     summary["exists"] = not facts.get("missing")
+    summary["data_disks"] = list(facts.get("data_disks") or [])
     return summary
 
 
@@ -350,6 +369,10 @@ def version_body(location, facts, publishing, tags):
     }
     if publishing.get("end_of_life_date"):
         profile["endOfLifeDate"] = publishing["end_of_life_date"]
+    for item, region in zip(profile["targetRegions"], publishing["target_regions"]):
+        if region.get("disk_encryption_set"):  # the region's set encrypts the OS and every data disk image
+            item["encryption"] = _encryption.region_encryption(
+                region["disk_encryption_set"], [disk["lun"] for disk in facts.get("data_disks") or []])
     return {"location": location, "tags": tags, "properties": {
         "publishingProfile": profile,
         "storageProfile": version_storage_profile(facts),
@@ -472,6 +495,8 @@ def capture(compute, subscription_id, params, check_mode=False, compute_for=None
                              facts, image_location, tags, image_opts.get("zone_resilient"),
                              image_opts.get("storage_account_type"))}
         result["diff"]["before"]["managed_image"] = _image_diff(existing)
+        if image_opts.get("disk_encryption_set") and plan["image"]["body"]:
+            _encryption.apply_image(plan["image"]["body"], image_opts["disk_encryption_set"], facts)
 
     # -- gallery: read, validate ------------------------------------------------------------------
     if gallery_opts:
@@ -481,6 +506,10 @@ def capture(compute, subscription_id, params, check_mode=False, compute_for=None
                                                      if step["existing_definition"] else None)
         result["diff"]["after"]["gallery_image"] = dict(step["definition_facts"])
         result["diff"]["before"]["gallery_image_version"] = _version_diff(step["existing_version"])
+
+    # -- encryption at rest: every disk encryption set in its region; a customer-key source has one per region
+    _encryption.check_capture(compute, params, facts, ((plan.get("image") or {}).get("body") or {}).get("location"),
+                              (plan.get("gallery") or {}).get("location"), subscription_id)
 
     # -- act --------------------------------------------------------------------------------------
     changed = any(step["action"] != "keep" for step in ([plan["image"]] if "image" in plan else []) +
@@ -562,7 +591,11 @@ def _plan_gallery(compute, facts, opts, tags, force, user_tags):
         def_facts = {"os_type": facts["os_type"], "os_state": facts.get("declared_os_state") or "Generalized",
                      "hyper_v_generation": opts.get("hyper_v_generation") or facts["hyper_v_generation"],
                      "security_type": wanted_security or facts["security_type"],
-                     "architecture": opts.get("architecture") or "x64"}
+                     # inherited from the source (an Arm64 VM makes an Arm64 definition), unless given
+                     "architecture": opts.get("architecture") or facts.get("architecture")
+                     or _disk_architecture(compute, facts.get("os_disk_id")) or "x64"}
+        if facts.get("plan"):
+            def_facts["purchase_plan"] = facts["plan"]
         gallery_utils.check_definition(def_facts, facts, "The %s to be created" % where)
         identifier = {"publisher": opts["publisher"], "offer": opts["offer"], "sku": opts["sku"]}
         # the definition outlives builds: only the user's tags, not the build's
@@ -721,3 +754,19 @@ def _apply_update(version, update):
         props["publishingProfile"] = update["properties"]["publishingProfile"]
         after["properties"] = props
     return after
+
+
+def purchase_plan(plan):
+    """A Marketplace plan as a gallery definition's ``purchasePlan`` ({name, publisher, product}), or None."""
+    plan = plan or {}
+    out = {key: plan[key] for key in ("name", "publisher", "product") if plan.get(key)}
+    return out or None
+
+
+def _disk_architecture(compute, disk_id):
+    """The CPU architecture of a VM's OS disk (``supportedCapabilities.architecture``, set from its image)."""
+    if not disk_id:
+        return None
+    parsed = vmstate.parse_resource_id(disk_id)
+    disk = _get(compute, "disk", parsed["resource_group"], parsed["name"])
+    return ((vmstate.props(disk).get("supportedCapabilities") or {}).get("architecture")) if disk else None

@@ -14,6 +14,7 @@ A prefix or glob picks the same way among matching versions; an exact version is
 from __future__ import annotations
 
 from ansible_collections.goldenimage.azure.plugins.module_utils._azure_client import AzureError
+from ansible_collections.goldenimage.azure.plugins.module_utils import _encryption
 from ansible_collections.goldenimage.azure.plugins.module_utils._resource_id import IMAGE_ID
 from ansible_collections.goldenimage.azure.plugins.module_utils._arm_names import normalize_location
 from ansible_collections.goldenimage.azure.plugins.module_utils._arm_wire import replication_state as _replication_state
@@ -50,6 +51,39 @@ def _missing_parent(client, sub, rg, operation):
                          status_code=404, code="ResourceGroupNotFound", operation=operation)
 
 
+def _by_lun(items):
+    return sorted(items, key=lambda item: item["lun"] if isinstance(item.get("lun"), int) else -1)
+
+
+def managed_image_data_disks(storage):
+    """A managed image's ``storageProfile.dataDisks`` as image_facts reports them (by LUN)."""
+    out = []
+    for item in storage.get("dataDisks") or []:
+        source = ((item.get("managedDisk") or {}).get("id") or (item.get("snapshot") or {}).get("id")
+                  or item.get("blobUri"))
+        out.append({"lun": item.get("lun"), "size_gb": item.get("diskSizeGB"), "caching": item.get("caching"),
+                    "storage_account_type": item.get("storageAccountType"), "source": source})
+    return _by_lun(out)
+
+
+def gallery_data_disks(version_body):
+    """A gallery version's ``storageProfile.dataDiskImages`` as image_facts reports them (by LUN).
+
+    A gallery keeps one storage type per replica, not per disk: ``storage_account_type`` is the version's region's
+    (``publishingProfile.targetRegions``), else the version-wide one."""
+    props = version_body.get("properties") or {}
+    storage = props.get("storageProfile") or {}
+    profile = props.get("publishingProfile") or {}
+    region = _region_entry(profile, version_body.get("location")) if version_body.get("location") else None
+    account = (region or {}).get("storageAccountType") or profile.get("storageAccountType")
+    out = []
+    for item in storage.get("dataDiskImages") or []:
+        source = item.get("source") or {}
+        out.append({"lun": item.get("lun"), "size_gb": item.get("sizeInGB"), "caching": item.get("hostCaching"),
+                    "storage_account_type": account, "source": source.get("id") or source.get("uri")})
+    return _by_lun(out)
+
+
 def managed_image_details(body, requested=None):
     props = body.get("properties") or {}
     storage = props.get("storageProfile") or {}
@@ -70,8 +104,7 @@ def managed_image_details(body, requested=None):
         "architecture": "x64",  # managed images cannot be Arm64
         "os_disk_size_gb": os_disk.get("diskSizeGB"),
         "os_disk_blob_uri": os_disk.get("blobUri"),
-        "data_disk_images": [{"lun": item.get("lun"), "size_gb": item.get("diskSizeGB")}
-                             for item in storage.get("dataDisks") or []],
+        "data_disk_images": managed_image_data_disks(storage),
         "zone_resilient": storage.get("zoneResilient"),
         "source_virtual_machine_id": (props.get("sourceVirtualMachine") or {}).get("id"),
         "provisioning_state": props.get("provisioningState"),
@@ -92,6 +125,7 @@ def resolve_managed_image(client, subscription_id, resource_group, name, locatio
                          % (name, resource_group, _suggestion("managed images", name, names)),
                          status_code=404, code="ResourceNotFound", operation=operation)
     details = managed_image_details(body, requested)
+    details["encryption"] = _encryption.managed_image_encryption(body)  # customer-managed keys or platform keys
     details["warnings"] = _location_warnings(details, location)
     state = details["provisioning_state"]
     if state and state != "Succeeded":
@@ -161,8 +195,7 @@ def gallery_details(definition, version_body, requested=None):
                   "terms_note": "This image carries a purchase plan: VMs need it and accepted Marketplace terms."}
                  if plan else None),
         "os_disk_size_gb": os_disk.get("sizeInGB"),
-        "data_disk_images": [{"lun": item.get("lun"), "size_gb": item.get("sizeInGB")}
-                             for item in storage.get("dataDiskImages") or []],
+        "data_disk_images": gallery_data_disks(version_body),
         "exclude_from_latest": bool(profile.get("excludeFromLatest")),
         "end_of_life_date": profile.get("endOfLifeDate"),
         "published_date": profile.get("publishedDate"),
@@ -240,6 +273,7 @@ def resolve_gallery_image(client, subscription_id, resource_group, gallery, name
                                 ("Skipped: %s." % why) if why else "It has no versions."),
                              status_code=404, code="ResourceNotFound", operation=operation)
     details = gallery_details(definition, body, requested=shown)
+    details["encryption"] = _encryption.gallery_version_encryption(body)  # per target region
     details["version_spec"] = spec.text
     details["warnings"] = []
     if location and _region_entry((body.get("properties") or {}).get("publishingProfile") or {}, location) is None:

@@ -151,12 +151,27 @@ def predict(disk, body):
     return after
 
 
-def needs_deallocation(body, role):
+def is_shared(disk):
+    """A shared disk (``maxShares`` above 1) can be attached to several VMs at once."""
+    return int((vmstate.props(disk or {}).get("maxShares")) or 1) > 1
+
+
+def needs_deallocation(body, role, disk=None):
     """True when Azure accepts this change only on an unattached disk or a deallocated VM."""
     if "sku" in body:
         return True
+    # The performance tier changes without downtime, except on a shared disk attached to a running VM
+    # (Learn, "Performance tiers for managed disks", Restrictions).
+    if "tier" in (body.get("properties") or {}) and is_shared(disk):
+        return True
     # Growing an OS disk needs the VM deallocated; data disks expand online.
     return role == "os" and "diskSizeGB" in (body.get("properties") or {})
+
+
+def refused_for_running_vm(err, disk, power_before):
+    """Azure's 409 OperationNotAllowed for a change it accepts only while the disk's VM is deallocated."""
+    return (err.status_code == 409 and (err.code or "") == "OperationNotAllowed" and bool(disk.get("managedBy"))
+            and power_before not in (None, "deallocated") and "deallocat" in (err.message or "").lower())
 
 
 def _get_disk(compute, resource_group, name):
@@ -260,20 +275,22 @@ def change_disks(compute, disks=None, vm=None, select=None, luns=None, sku=None,
             if any(value is not None for value in (sku, tier, size_gb, iops, mbps)):
                 raise AzureError("VM '%s' %s disk '%s' is unmanaged (a VHD in a storage account: %s); SKU, tier, "
                                  "size and performance can only be changed on managed disks. Convert the VM to managed "
-                                 "disks first." % (vm_body.get("name"), target["role"], target["name"], target["vhd"]))
+                                 "disks first (goldenimage.azure.vm_managed_disks)."
+                                 % (vm_body.get("name"), target["role"], target["name"], target["vhd"]))
             target["body"] = {}
             continue
         target["body"] = plan_disk(disk, target["role"] or "data", sku, tier, size_gb, iops, mbps)
 
     power_before = vmstate.power_state(vm_body) if vm_body is not None else None
     must_deallocate = vm_body is not None and power_before != "deallocated" and any(
-        target["body"] and needs_deallocation(target["body"], target["role"] or "data")
+        target["body"] and needs_deallocation(target["body"], target["role"] or "data", target["disk"])
         and (target["disk"].get("managedBy")) for target in targets)
     if must_deallocate and not allow_deallocate:
         reasons = ["%s (%s)" % (t["disk"]["name"], ", ".join(_change_names(t["body"])))
-                   for t in targets if t["body"] and needs_deallocation(t["body"], t["role"] or "data")]
-        raise AzureError("VM '%s' is %s; Azure changes a disk's SKU (or grows an OS disk) only while the disk is "
-                         "unattached or its VM is deallocated: %s. Set allow_deallocate=true to let this task "
+                   for t in targets if t["body"] and needs_deallocation(t["body"], t["role"] or "data", t["disk"])]
+        raise AzureError("VM '%s' is %s; Azure changes a disk's SKU, grows an OS disk or changes the performance tier "
+                         "of a shared disk only while the disk is unattached or its VM is deallocated: %s. "
+                         "Set allow_deallocate=true to let this task "
                          "deallocate the VM, change the disks and restore its power state, or deallocate it first. "
                          "Nothing was changed." % (vm_body.get("name"), power_before, "; ".join(reasons)))
 
@@ -296,8 +313,23 @@ def change_disks(compute, disks=None, vm=None, select=None, luns=None, sku=None,
                 parsed = vmstate.parse_resource_id(disk["id"])
                 operation = "update disk '%s' (%s)" % (disk["name"], ", ".join(_change_names(target["body"])))
                 started = time.monotonic()
-                poller = retry_action(operation, compute.disks.begin_update, parsed["resource_group"],
-                                      parsed["name"], target["body"], timeout=max(1, deadline - time.monotonic()))
+                try:
+                    poller = retry_action(operation, compute.disks.begin_update, parsed["resource_group"],
+                                          parsed["name"], target["body"], timeout=max(1, deadline - time.monotonic()))
+                except AzureError as err:
+                    # a change that only Azure knows needs the VM deallocated (older rule for tiers)
+                    if must_deallocate or not refused_for_running_vm(err, disk, power_before):
+                        raise
+                    if not allow_deallocate:
+                        err.message += (" Azure accepts this change only with VM '%s' deallocated; set "
+                                        "allow_deallocate=true to let this task deallocate it, change the disks and "
+                                        "restore its power state.%s"
+                                        % (vm_name, "" if done else " Nothing was changed."))
+                        raise
+                    must_deallocate = True
+                    seconds["deallocate"] = vmstate.deallocate(compute, vm_rg, vm_name, deadline)
+                    poller = retry_action(operation, compute.disks.begin_update, parsed["resource_group"],
+                                          parsed["name"], target["body"], timeout=max(1, deadline - time.monotonic()))
                 updated = vmstate.wire(wait_for(poller, operation, max(1, deadline - time.monotonic())))
                 if not updated:
                     updated = _get_disk(compute, parsed["resource_group"], parsed["name"])

@@ -147,6 +147,8 @@ def definition_body(location, facts, identifier, description=None, end_of_life_d
         "architecture": facts.get("architecture") or "x64",
         "identifier": identifier,
     }}
+    if facts.get("purchase_plan"):  # VMs from a plan image need the plan: the definition carries it
+        body["properties"]["purchasePlan"] = dict(facts["purchase_plan"])
     if facts.get("security_type") and facts["security_type"] != "Standard":
         body["properties"]["features"] = [{"name": "SecurityType", "value": facts["security_type"]}]
     if description:

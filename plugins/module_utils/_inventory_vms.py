@@ -299,6 +299,7 @@ def vm_record(vm, sizes=None, nics=None, pips=None, disks=None):
         "azure_public_ip": None,
         "azure_public_fqdn": None,
     }
+    record.update(unmanaged_disk_facts(storage))
     if sizes is not None and size and size.lower() in sizes:
         record["azure_temp_disk"] = sizes[size.lower()] > 0
     if nics is not None:
@@ -315,3 +316,13 @@ def vm_record(vm, sizes=None, nics=None, pips=None, disks=None):
         record["azure_public_ip"] = pip_props.get("ipAddress")
         record["azure_public_fqdn"] = (pip_props.get("dnsSettings") or {}).get("fqdn")
     return record
+
+
+def unmanaged_disk_facts(storage):
+    """``azure_unmanaged_disks`` (the VHD URIs of the OS and data disks that are blobs in a storage account) and
+    ``azure_managed_disks`` (true when there is none). Unmanaged disks are retired: such a VM cannot start until
+    it is converted (goldenimage.azure.vm_managed_disks)."""
+    entries = [storage.get("osDisk") or {}] + list(storage.get("dataDisks") or [])
+    uris = [(entry.get("vhd") or {}).get("uri") for entry in entries]
+    uris = [uri for uri in uris if uri]
+    return {"azure_unmanaged_disks": uris, "azure_managed_disks": not uris}

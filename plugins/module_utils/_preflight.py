@@ -23,6 +23,11 @@ import time
 
 from ansible_collections.goldenimage.azure.plugins.module_utils import _capture as capture_utils
 from ansible_collections.goldenimage.azure.plugins.module_utils import _gallery as gallery_utils
+from ansible_collections.goldenimage.azure.plugins.module_utils import _encryption as encryption_utils
+from ansible_collections.goldenimage.azure.plugins.module_utils import _arm_names as arm_names
+from ansible_collections.goldenimage.azure.plugins.module_utils import _marketplace_terms as terms_utils
+from ansible_collections.goldenimage.azure.plugins.module_utils import _temp_disk as temp_disk_utils
+from ansible_collections.goldenimage.azure.plugins.module_utils import _vm_security as vm_security
 from ansible_collections.goldenimage.azure.plugins.module_utils import _vmstate as vmstate
 from ansible_collections.goldenimage.azure.plugins.module_utils._azure_client import AzureError, azure_call
 
@@ -34,6 +39,7 @@ BUILD_DEFAULTS = {
     "os_disk_type": "Premium_LRS",
     "os_disk_size_gb": 0,
     "os_disk_tier": "",
+    "data_disks": [],
     "security_type": "Standard",
     "admin_username": "azureuser",
     "managed_image": {},
@@ -42,6 +48,7 @@ BUILD_DEFAULTS = {
     "public_ip_tags": {},
     "customize_tasks": "",
     "customize_roles": [],
+    "accept_terms": False,
 }
 OS_TYPES = {"linux": "Linux", "windows": "Windows"}
 SECURITY_TYPES = ("Standard", "TrustedLaunch", "ConfidentialVM")
@@ -105,12 +112,23 @@ def normalize_builds(builds, defaults=None, run_id="", base_dir=None):
         if build.get("security_type") not in SECURITY_TYPES:
             problems.append("%s: security_type '%s' is not one of %s"
                             % (where, build.get("security_type"), ", ".join(SECURITY_TYPES)))
+        problems.extend("%s: %s" % (where, problem) for problem in _private_build_problems(build))
         if build["managed_image"] and not (build["managed_image"].get("name")
                                            and build["managed_image"].get("resource_group")):
             problems.append("%s: managed_image needs name and resource_group" % where)
         missing = [key for key in ("resource_group", "name", "image") if not build["gallery"].get(key)]
         if build["gallery"] and missing:
             problems.append("%s: gallery needs %s" % (where, ", ".join(missing)))
+        try:  # build_vm's own data disk rules (LUN 0-63, unique; size; SKU; caching), before any VM exists
+            from ansible_collections.goldenimage.azure.plugins.module_utils._build_vm import check_data_disks
+            build["data_disks"] = check_data_disks(build.get("data_disks"), build.get("os_disk_type") or "Premium_LRS")
+        except AzureError as err:
+            problems.append("%s: %s" % (where, err.message))
+        if build.get("target_sizes") not in (None, "", []):  # the sizes the image is for (temporary disk warning)
+            try:
+                build["target_sizes"] = temp_disk_utils.check_target_sizes(build["target_sizes"])
+            except AzureError as err:
+                problems.append("%s: %s" % (where, err.message))
         try:  # image_capture's own name rules (length, characters, version format)
             capture_utils.check_names({"managed_image": build["managed_image"], "gallery": build["gallery"]})
         except AzureError as err:
@@ -130,6 +148,8 @@ def normalize_builds(builds, defaults=None, run_id="", base_dir=None):
                     where, tasks, "" if os.path.isabs(tasks) else
                     " (a relative path is taken from the definition directory %s)" % base_dir))
             build["customize_tasks"] = path
+        if not isinstance(build.get("accept_terms"), bool):
+            problems.append("%s: accept_terms must be true or false, not %r" % (where, build.get("accept_terms")))
         roles = build.get("customize_roles") or []
         build["customize_roles"] = [roles] if isinstance(roles, str) else list(roles)
         out.append(build)
@@ -175,6 +195,7 @@ def source_facts(build, base, subscription_id):
         "security_type": build.get("security_type") or "Standard",
         "architecture": base.get("architecture") or "x64",
         "source_urn": base.get("urn"),
+        "plan": capture_utils.purchase_plan(base.get("plan")),
     }
 
 
@@ -185,6 +206,15 @@ def check_build_vm(build, base):
     if base_os and base_os != build["os_type"]:
         problems.append("os_type is %s, but the base image %s is %s" % (
             build["os_type"], base.get("urn") or base.get("id"), base.get("os_type")))
+    architecture = base.get("architecture") or "x64"
+    size_architecture = arm_names.size_architecture(build.get("vm_size"))
+    if size_architecture and size_architecture.lower() != architecture.lower():
+        problems.append("vm_size %s is an %s size, but the base image %s is %s: Azure refuses the VM once its network "
+                        "exists; choose an %s size (for example %s)" % (
+                            build.get("vm_size"), size_architecture, base.get("urn") or base.get("id"), architecture,
+                            architecture, "Standard_D2ps_v5" if architecture.lower() == "arm64" else "Standard_D2s_v5"))
+    problems.extend(vm_security.problems(build.get("security_type"), build.get("vm_size"),
+                                         encryption_type=build.get("security_encryption_type")))
     generation = (base.get("hyper_v_generation") or "V1").upper()
     if build.get("security_type") in ("TrustedLaunch", "ConfidentialVM") and generation != "V2":
         problems.append("security_type %s needs a Gen2 (V2) base image; %s is %s" % (
@@ -316,6 +346,13 @@ def plan_outputs(client, builds, bases, tags=None, list_locations=None):
             except AzureError as err:
                 problems.append("%s: %s" % (where, err.message))
                 codes.append(err.code)
+        try:  # encryption at rest: each disk encryption set in its region; a CMK build VM needs one per region
+            encryption_utils.check_build(compute, build, subscription_id,
+                                         (plan["gallery_image_version"] or {}).get("regions"),
+                                         (plan["managed_image"] or {}).get("location"))
+        except AzureError as err:
+            problems.append("%s: %s" % (where, err.message))
+            codes.append(err.code)
         image = plan["managed_image"]
         if image:
             image_key = (image["resource_group"].lower(), image["name"].lower())
@@ -375,16 +412,48 @@ def base_summary(details):
     return out
 
 
+def _private_build_problems(build):
+    """What is wrong with a build's private-network keys (subnet_id, public_ip, jump_host), before any request."""
+    from ansible_collections.goldenimage.azure.plugins.module_utils._resource_id import parse as parse_id
+
+    problems = []
+    if build.get("subnet_id"):
+        try:
+            parse_id(build["subnet_id"], "Microsoft.Network/virtualNetworks/subnets", parameter="subnet_id")
+        except AzureError as err:  # its message names subnet_id and what is allowed
+            problems.append(err.message)
+    if build.get("public_ip") is not None and not isinstance(build["public_ip"], bool):
+        problems.append("public_ip must be true or false, not %r" % (build["public_ip"],))
+    if build.get("jump_host") and build.get("os_type") == "windows":
+        problems.append("jump_host is for SSH only; a Windows build (WinRM) through a jump host is not supported")
+    return problems
+
+
 def vm_item(build, base):
     """The builder role's description of the build VM (builder_vms item), without secrets."""
     keys = ("name", "build_id", "resource_group", "location", "os_type", "vm_size", "admin_username", "os_disk_type",
             "os_disk_size_gb", "os_disk_tier", "security_type", "public_ip_tags")
     item = {key: build[key] for key in keys}
+    if build.get("data_disks"):
+        item["data_disks"] = build["data_disks"]
     item["image"] = base.get("image_reference")
     item["plan"] = base_summary(base)["plan"]
+    if build.get("security_encryption_type"):
+        item["security_encryption_type"] = build["security_encryption_type"]
     item["tags"] = build["tags"]
     if build.get("run_id"):
         item["run_id"] = build["run_id"]
+    # A private build (issue 13): the user's subnet, no public IP, a jump host, and the NSG sources it needs.
+    for key in ("subnet_id", "jump_host", "allowed_sources"):
+        if build.get(key):
+            item[key] = build[key]
+    if build.get("public_ip") is not None:
+        item["public_ip"] = build["public_ip"]
+    # Encryption at rest (issue 13): the build VM's disk encryption set and encryption at host.
+    if build.get("disk_encryption_set"):
+        item["disk_encryption_set"] = build["disk_encryption_set"]
+    if build.get("encryption_at_host"):
+        item["encryption_at_host"] = True
     return item
 
 
@@ -428,14 +497,27 @@ def new_run(run_id="", run_uuid="", now=None):
             "started": started.isoformat() + "Z", "t0": t0}
 
 
-def build_plan(client, builds, defaults=None, run_id="", base_dir=None, tags=None, max_concurrency=8, run_uuid=""):
-    """The whole plan: {"builds": [...], "summary": [...], "warnings": [...], "timings": {...}}."""
+def build_plan(client, builds, defaults=None, run_id="", base_dir=None, tags=None, max_concurrency=8, run_uuid="",
+               check_mode=False):
+    """The whole plan: {"builds": [...], "summary": [...], "warnings": [...], "timings": {...}, "changed"}.
+
+    ``changed`` is True only when Marketplace terms were accepted (a build with ``accept_terms: true``).
+    """
     started = time.monotonic()
     base_dir = base_dir or os.getcwd()
     normalized = normalize_builds(builds, defaults, run_id, base_dir)
     bases, warnings = resolve_bases(client, normalized, max_concurrency)
     resolved = time.monotonic()
+    try:  # a plan base's terms first: Azure refuses its VM only after the group, network and NIC exist
+        terms, accepted = terms_utils.plan_terms(
+            client, normalized, {build["name"]: bases[build["name"]].get("plan") for build in normalized}, check_mode)
+    except AzureError as err:
+        raise _error(err.message, err.code, status_code=err.status_code) from None
     plans = plan_outputs(client, normalized, bases, tags, list_locations=lambda: _list_locations(client))
+    # The temporary disk of the build size against the target sizes (only builds that give target_sizes read).
+    temp_disks, temp_warnings = temp_disk_utils.plan_builds(client.compute(), normalized) if any(
+        build.get("target_sizes") for build in normalized) else ({}, [])
+    warnings = list(warnings) + temp_warnings
     out = []
     for build in normalized:
         base = bases[build["name"]]
@@ -443,7 +525,11 @@ def build_plan(client, builds, defaults=None, run_id="", base_dir=None, tags=Non
         if run_uuid:
             build["run_id"] = run_uuid
         item = dict(build, base=base_summary(base), vm=vm_item(build, base), outputs=plans[build["name"]])
+        if build["name"] in temp_disks:
+            item["temp_disk"] = temp_disks[build["name"]]
+        if build["name"] in terms:
+            item["terms"] = terms[build["name"]]
         item["summary"] = describe(item, item["outputs"])
         out.append(item)
-    return {"builds": out, "summary": [item["summary"] for item in out], "warnings": warnings,
+    return {"builds": out, "summary": [item["summary"] for item in out], "warnings": warnings, "changed": accepted,
             "timings": {"resolve": round(resolved - started, 3), "plan": round(time.monotonic() - resolved, 3)}}

@@ -131,7 +131,8 @@ def _download(compute, source_type, resource_group, name, source, dest, size, th
     part = dest + ".part"
     operation = "grant read access to %s '%s'" % (source_type, name)
     grant = wait_for(retry_action(operation, ops.begin_grant_access, resource_group, name,
-                                  {"access": "Read", "durationInSeconds": int(sas_duration)}, timeout=wait_timeout),
+                                  {"access": "Read", "durationInSeconds": int(sas_duration)}, timeout=wait_timeout,
+                                  repeatable=True),  # DiskRP grants the same access again (a new SAS)
                      operation, wait_timeout)
     result["actions"].append("grant_read")
     try:
@@ -167,6 +168,6 @@ def _download(compute, source_type, resource_group, name, source, dest, size, th
         raise
     finally:
         operation = "revoke access to %s '%s'" % (source_type, name)
-        wait_for(retry_action(operation, ops.begin_revoke_access, resource_group, name, timeout=wait_timeout),
-                 operation, wait_timeout)
+        wait_for(retry_action(operation, ops.begin_revoke_access, resource_group, name, timeout=wait_timeout,
+                              repeatable=True), operation, wait_timeout)
         result["actions"].append("revoke")

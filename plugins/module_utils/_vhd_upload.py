@@ -164,7 +164,8 @@ def _write(compute, resource_group, name, src, vhd, action, body, threads, wait_
         actions.append("create")
     operation = "grant write access to disk '%s'" % name
     grant = wait_for(retry_action(operation, compute.disks.begin_grant_access, resource_group, name,
-                                  {"access": "Write", "durationInSeconds": int(sas_duration)}, timeout=wait_timeout),
+                                  {"access": "Write", "durationInSeconds": int(sas_duration)}, timeout=wait_timeout,
+                                  repeatable=True),  # DiskRP grants the same access again (a new SAS)
                      operation, wait_timeout)
     actions.append("grant_write")
     blob = SasBlob(grant.access_sas, verify=verify, pool=threads)
@@ -178,7 +179,7 @@ def _write(compute, resource_group, name, src, vhd, action, body, threads, wait_
         blob.close()
         operation = "revoke access to disk '%s' (finish the upload)" % name
         wait_for(retry_action(operation, compute.disks.begin_revoke_access, resource_group, name,
-                              timeout=wait_timeout), operation, wait_timeout)
+                              timeout=wait_timeout, repeatable=True), operation, wait_timeout)
         actions.append("revoke")
     checksum = result["vhd"]["digest"] = result["vhd"]["digest"] or digest
     current = _get_disk(compute, resource_group, name) or {}

@@ -73,33 +73,48 @@ def get_vm(compute, resource_group, name, instance_view=True, missing_ok=False):
     return wire(azure_call(operation, compute.virtual_machines.get, resource_group, name, **kwargs))
 
 
-def _run_action(operation, begin, resource_group, name, deadline):
-    """POST action (retried on 429 / 409 in progress) + bounded LRO wait. Returns elapsed seconds."""
+def reached(compute, resource_group, name, power=None, generalized=False):
+    """A callable for ``retry_action(done=...)``: re-read the VM; True when it is in ``power`` (and generalized)."""
+    def check():
+        vm = get_vm(compute, resource_group, name)
+        if generalized:
+            return os_state(vm) == "generalized"
+        return power_state(vm) == power
+    return check
+
+
+def _run_action(operation, begin, resource_group, name, deadline, done):
+    """POST action (retried as ``retry_action`` does: a lost answer counts as done once the VM reached the target
+    state) + bounded LRO wait. Returns elapsed seconds."""
     started = time.monotonic()
-    poller = retry_action(operation, begin, resource_group, name, timeout=max(1, deadline - time.monotonic()))
-    wait_for(poller, operation, max(1, deadline - time.monotonic()))
+    poller = retry_action(operation, begin, resource_group, name, timeout=max(1, deadline - time.monotonic()),
+                          done=done)
+    if poller is not None:
+        wait_for(poller, operation, max(1, deadline - time.monotonic()))
     return round(time.monotonic() - started, 3)
 
 
 def deallocate(compute, resource_group, name, deadline):
     return _run_action("deallocate VM '%s'" % name, compute.virtual_machines.begin_deallocate,
-                       resource_group, name, deadline)
+                       resource_group, name, deadline, reached(compute, resource_group, name, "deallocated"))
 
 
 def start(compute, resource_group, name, deadline):
-    return _run_action("start VM '%s'" % name, compute.virtual_machines.begin_start, resource_group, name, deadline)
+    return _run_action("start VM '%s'" % name, compute.virtual_machines.begin_start, resource_group, name, deadline,
+                       reached(compute, resource_group, name, "running"))
 
 
 def power_off(compute, resource_group, name, deadline):
     return _run_action("power off VM '%s'" % name, compute.virtual_machines.begin_power_off,
-                       resource_group, name, deadline)
+                       resource_group, name, deadline, reached(compute, resource_group, name, "stopped"))
 
 
 def generalize(compute, resource_group, name, deadline):
     """Synchronous POST generalize (200, no body). Returns elapsed seconds."""
     started = time.monotonic()
     retry_action("generalize VM '%s'" % name, compute.virtual_machines.generalize, resource_group, name,
-                 timeout=max(1, deadline - time.monotonic()))
+                 timeout=max(1, deadline - time.monotonic()),
+                 done=reached(compute, resource_group, name, generalized=True))
     return round(time.monotonic() - started, 3)
 
 

@@ -120,8 +120,9 @@ def create_winrm_listener(compute, resource_group, vm_name, timeout):
     operation = f"run command to create the WinRM HTTPS listener on VM '{vm_name}'"
     deadline = time.monotonic() + float(timeout)
     body = {"commandId": "RunPowerShellScript", "script": list(RUN_COMMAND_SCRIPT)}
+    # repeatable: the script replaces any HTTPS listener it finds, so a run sent twice leaves one listener
     poller = retry_action(operation, compute.virtual_machines.begin_run_command, resource_group, vm_name, body,
-                          timeout=timeout)
+                          timeout=timeout, repeatable=True)
     statuses = _statuses(wait_for(poller, operation, max(1, deadline - time.monotonic())))
     stdout = ""
     for status in statuses:

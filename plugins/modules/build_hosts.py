@@ -46,7 +46,10 @@ options:
         V(os_type), V(vm_size), V(admin_username), V(admin_password), V(run_id), V(os_disk_type),
         V(os_disk_size_gb), V(os_disk_tier), V(security_type), V(allowed_sources), V(allow_any_source),
         V(winrm_certificate_url), V(key_vault_id), V(winrm_per_build_certificate), V(resource_group), V(tags),
-        V(public_ip_tags) (see M(goldenimage.azure.build_vm) for their meaning).
+        V(public_ip_tags), V(data_disks), V(subnet_id), V(public_ip) (see M(goldenimage.azure.build_vm) for their
+        meaning), V(jump_host) (C([user@]host[:port]), an SSH ProxyJump for a private build; Linux only),
+        V(disk_encryption_set) and V(encryption_at_host) (encryption at rest, see M(goldenimage.azure.build_vm)).
+      - With V(public_ip=false), V(allowed_sources) must be given (the private address the connection comes from).
       - Empty means one build made of O(defaults) alone.
     type: list
     elements: dict
@@ -117,7 +120,8 @@ builds:
   description:
     - Per build name - C(ok), the C(phase) that failed and its C(msg), the C(build_id), C(run_id),
       C(resource_group), the build C(dir), the C(known_hosts) and C(winrm_certificate) files, and C(vm), the
-      M(goldenimage.azure.build_vm) result (C(public_ip), C(port), C(admin_username), C(vm_id) ...).
+      M(goldenimage.azure.build_vm) result (C(public_ip), C(private_ip), C(port), C(admin_username), C(vm_id) ...),
+      C(address), where Ansible connects (the public IP, else the private one), and C(jump_host).
   returned: always
   type: dict
   sample: {web: {ok: true, phase: create build VM, msg: "", build_id: web-1, resource_group: gi-build-web-1,
@@ -139,6 +143,14 @@ passwords:
   returned: always
   type: dict
   sample: {}
+retries:
+  description:
+    - The retries the ARM layer made for all builds, one entry each (throttling, server errors, lost connections).
+  returned: when a request was retried
+  type: list
+  elements: dict
+  sample:
+    - {"operation": "create virtual machine 'vm-gi-1'", "attempt": 2, "reason": "PUT ServiceResponseError", "wait": 0.5}
 """
 
 from ansible.module_utils.basic import AnsibleModule

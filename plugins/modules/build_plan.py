@@ -19,7 +19,8 @@ description:
     name that exists, a gallery version that exists, a gallery image definition that cannot take the version
     (OS type or state, Hyper-V generation, architecture, security type), a missing gallery or resource group, a
     managed image from a Trusted Launch VM - and two builds of one run that have the same output.
-  - Only reads. It runs in check mode too, and reports what a run would build.
+  - Only reads, except for one write the user asks for - accepting a plan image's Marketplace terms (C(accept_terms)).
+    It runs in check mode too, and reports what a run would build.
   - The first step of the playbook C(goldenimage.azure.build_golden_image); usable on its own to check a vars file.
 author:
   - goldenimage.azure contributors (@goldenimage)
@@ -32,6 +33,18 @@ options:
         C(vm_size=Standard_D2s_v5), C(os_disk_type=Premium_LRS), C(security_type=Standard),
         C(admin_username=azureuser)).
       - C(admin_password) is never returned; leave it out, the builder role takes it.
+      - C(target_sizes) (optional, in a build or in O(defaults)) lists the VM sizes the image is meant for. The plan
+        reads the build location's Resource SKUs (one list per location, only when a build gives C(target_sizes)) and
+        warns when the build's C(vm_size) has a temporary (resource) disk and target sizes have none (the image must
+        not wait for it at boot - see the C(goldenimage.azure.deprovision) role's C(deprovision_temp_disk_mount)),
+        or the reverse, and names target sizes the location does not offer. It must be a list of size names.
+      - C(accept_terms) (optional, V(false) by default, in a build or in O(defaults)). A base image with a purchase
+        plan needs its Marketplace terms accepted in the subscription, or Azure refuses the build VM after its group
+        and network exist. The plan reads the terms of every plan base (C(Microsoft.MarketplaceOrdering) agreements).
+        Terms not accepted fail the plan, before anything is created, naming C(accept_terms), unless it is V(true);
+        the plan then accepts them (C(changed=true); in check mode it only reports it), as
+        C(az vm image terms accept) does. Gallery definitions created from such a build carry the plan
+        (C(purchasePlan)), so VMs from the image can be deployed.
     type: list
     elements: dict
     required: true
@@ -157,6 +170,23 @@ builds:
       type: dict
       sample: {"managed_image": {"action": "create", "name": "img-ubuntu", "resource_group": "rg-images"},
                "gallery_image_version": {"action": "create", "version": "1.0.1", "regions": ["westeurope"]}}
+    temp_disk:
+      description:
+        - Only for a build with C(target_sizes) - the temporary (resource) disk of the build size (C(build)) and of
+          each target size (C(targets)), as C(present) and C(size_mb) (both null for a size the location does not
+          offer).
+      type: dict
+      sample: {"build": {"present": true, "size_mb": 76800},
+               "targets": {"Standard_D2s_v5": {"present": false, "size_mb": 0}}}
+    terms:
+      description:
+        - Only for a build whose base image has a purchase plan - its Marketplace terms after the plan
+          (C(accepted) is true when they were accepted already, or the plan accepted them with C(accept_terms)).
+      type: dict
+      sample: {"publisher": "center-for-internet-security-inc", "product": "cis-ubuntu-linux-2204-l1",
+               "plan": "cis-ubuntu2204-l1-gen2", "accepted": true,
+               "license_text_link": "https://mpcprodsa.blob.core.windows.net/legalterms/cis.txt",
+               "privacy_policy_link": "https://www.cisecurity.org/privacy", "marketplace_terms_link": null}
     summary:
       description: The build's line of RV(summary).
       type: str
@@ -193,6 +223,17 @@ phase:
   returned: failure
   type: str
   sample: plan
+retries:
+  description:
+    - The retries the ARM layer made during the task, one entry each, in order (throttling, server errors, lost
+      connections; a POST action is re-read before it is sent again). Shown with C(ansible-playbook -v) and above.
+    - Absent when nothing was retried.
+  returned: when a request was retried
+  type: list
+  elements: dict
+  sample:
+    - {"operation": "deallocate VM 'vm-gi-1'", "attempt": 2, "reason": "ServiceResponseError", "wait": 0}
+    - {"operation": "read resource group 'gi-build-1'", "attempt": 2, "reason": "GET 503", "wait": 1.0}
 """
 
 import os
@@ -222,14 +263,15 @@ def main():
     try:
         result = build_plan(module.session, params["builds"], defaults=params["defaults"], run_id=run["id"],
                             base_dir=params["base_dir"], tags=params["tags"],
-                            max_concurrency=params["max_concurrency"], run_uuid=run["uuid"])
+                            max_concurrency=params["max_concurrency"], run_uuid=run["uuid"],
+                            check_mode=module.check_mode)
     except AzureError as err:
         phase = getattr(err, "phase", "plan")
         module.fail_azure(err, changed=False, phase=phase, definition=definition, run=run,
                           timings={phase.split(" ", maxsplit=1)[0]: round(time.time() - run["t0"], 3)})
     for warning in result.pop("warnings"):
         module.warn(warning)
-    module.exit_json(changed=False, definition=definition, run=run, finished=time.time(), **result)
+    module.exit_json(definition=definition, run=run, finished=time.time(), **result)
 
 
 if __name__ == "__main__":

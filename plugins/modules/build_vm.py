@@ -15,6 +15,8 @@ description:
     tagged C(goldenimage-build-id) and C(goldenimage-temporary=true) - a virtual network and subnet, a network
     security group that admits only SSH (22) or WinRM over HTTPS (5986) from O(allowed_sources), a Standard
     static public IP, a network interface and the VM itself from a resolved image reference.
+  - With O(subnet_id) the VM joins an existing subnet instead (no VNet is created), and with O(public_ip=false) no
+    public IP is created (a private build, reached on RV(private_ip)).
   - The VNet, NSG and public IP are created concurrently; every wait is bounded by O(wait_timeout) and a
     timeout names the operation that did not finish.
   - Idempotent - resources that exist are kept; a run where the VM exists reports C(changed=false).
@@ -188,6 +190,40 @@ options:
       - Performance tier of the Premium SSD OS disk while building (for example V(P30)), set right after creation.
       - For tier changes with the VM deallocated, use M(goldenimage.azure.disk_tier).
     type: str
+  data_disks:
+    description:
+      - Data disks of the build VM, created blank (C(createOption=Empty)) with it as managed disks named
+        C(<vm_name>-datadisk-<lun>), deleted with the VM (C(deleteOption=Delete)).
+      - Your customisation tasks can partition and format them; a managed image or gallery version captured
+        from the VM (M(goldenimage.azure.image_capture)) carries them as data disk images with the same LUNs.
+      - Checked before anything is created - each O(data_disks[].lun) 0-63 and used once, no more disks than
+        O(vm_size) takes, and Premium SSD only on a size with premium storage (capabilities C(MaxDataDiskCount) and
+        C(PremiumIO) of the region's Resource SKUs list, read once, only when there are data disks).
+      - Only for a VM this run creates; a VM that exists is kept as it is.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      lun:
+        description: Logical unit number, 0-63, unique per VM; the guest sees the disk under this LUN.
+        type: int
+        required: true
+      size_gb:
+        description: Size in GiB, 1-32767.
+        type: int
+        required: true
+      sku:
+        description:
+          - Storage type of the disk. Defaults to O(os_disk_type). Premium SSD needs a premium-capable O(vm_size)
+            (an C(s) size).
+          - V(PremiumV2_LRS) and V(UltraSSD_LRS) are not offered - they need a zonal VM.
+        type: str
+        choices: [Standard_LRS, StandardSSD_LRS, Premium_LRS, StandardSSD_ZRS, Premium_ZRS]
+      caching:
+        description: Host caching of the disk.
+        type: str
+        choices: ["None", ReadOnly, ReadWrite]
+        default: "None"
   security_type:
     description:
       - Security type of the VM. V(TrustedLaunch) and V(ConfidentialVM) need a Gen2 image and a gallery as output.
@@ -199,9 +235,35 @@ options:
     type: bool
     default: true
   vtpm:
-    description: Virtual TPM, with O(security_type=TrustedLaunch) or V(ConfidentialVM).
+    description:
+      - Virtual TPM, with O(security_type=TrustedLaunch) or V(ConfidentialVM). A ConfidentialVM needs it.
     type: bool
     default: true
+  security_encryption_type:
+    description:
+      - With O(security_type=ConfidentialVM) only - how the OS disk is encrypted (the disk's
+        C(managedDisk.securityProfile.securityEncryptionType), which Azure requires for a Confidential VM).
+      - V(VMGuestStateOnly) (the default) encrypts the VM guest state (vTPM); V(DiskWithVMGuestState) also the OS disk
+        (needs O(secure_boot)); V(NonPersistedTPM) keeps no TPM state.
+      - A ConfidentialVM also needs a confidential size (DCasv5, DCadsv5, ECasv5, ECadsv5, DCesv5, ECesv5...). Every
+        rule is checked before anything is created, naming the option.
+    type: str
+    choices: [VMGuestStateOnly, DiskWithVMGuestState, NonPersistedTPM]
+  disk_encryption_set:
+    description:
+      - Resource id of a disk encryption set (C(Microsoft.Compute/diskEncryptionSets)) that encrypts the OS disk and
+        every data disk with a customer-managed key (C(managedDisk.diskEncryptionSet.id)); the disks take the set's
+        encryption type (customer key, or platform and customer keys).
+      - The set must exist, in the build's subscription and in O(location); both are checked before anything is
+        created, naming this option.
+    type: str
+  encryption_at_host:
+    description:
+      - Encrypt the VM's temporary disk and disk caches on the host (C(securityProfile.encryptionAtHost)).
+      - The subscription needs the C(Microsoft.Compute/EncryptionAtHost) feature registered
+        (C(az feature register --namespace Microsoft.Compute --name EncryptionAtHost)); Azure refuses the VM otherwise.
+    type: bool
+    default: false
   allowed_sources:
     description:
       - Address prefixes (the controller's public address or CIDR) allowed to reach SSH or WinRM. Required with
@@ -218,9 +280,27 @@ options:
     type: dict
     default: {}
   public_ip_tags:
-    description: Extra tags for the public IP only.
+    description: Extra tags for the public IP only (ignored with O(public_ip=false)).
     type: dict
     default: {}
+  subnet_id:
+    description:
+      - Resource id of an existing subnet to build in (a private build), for example a subnet of a hub or spoke VNet
+        in another resource group, or another subscription (read with the same credential).
+      - The subnet is read before anything is created - it must exist, lie in a VNet of O(location) and not in the
+        build's own temporary group; a malformed id, a missing subnet or another region fails naming this option.
+      - With it the build creates no VNet. The NSG (only O(allowed_sources) to SSH 22 or WinRM 5986) is still
+        created in the build group and attached to the NIC only, so the build opens nothing else of your subnet.
+      - Deleting the build (O(state=absent)) deletes only the temporary group - never your VNet or subnet.
+    type: str
+  public_ip:
+    description:
+      - Whether to create a public IP for the build VM. With V(false) none is created; the VM is reached on its
+        private address RV(private_ip) (from a controller or jump host inside the network, see the builder role's
+        C(jump_host)). Usually with O(subnet_id) and O(allowed_sources) naming the controller's or jump host's
+        private address.
+    type: bool
+    default: true
   managed_image:
     description:
       - With O(scope=outputs), where the build's managed image went - C(resource_group) (other keys are ignored,
@@ -271,6 +351,44 @@ EXAMPLES = r"""
     allowed_sources: [203.0.113.7/32]
     run_id: "{{ run_id }}"
   register: build
+
+- name: Create a build VM with two blank data disks (LUNs 0 and 3)
+  goldenimage.azure.build_vm:
+    build_id: ubuntu-2404-data-20261126t0100
+    location: westeurope
+    image: "{{ base.image.urn }}"
+    ssh_public_key: "{{ lookup('ansible.builtin.file', build_dir ~ '/id_ed25519.pub') }}"
+    vm_size: Standard_D4s_v5
+    data_disks:
+      - {lun: 0, size_gb: 64, sku: Premium_LRS, caching: ReadOnly}
+      - {lun: 3, size_gb: 128, sku: StandardSSD_LRS}
+    allowed_sources: [203.0.113.7/32]
+    run_id: "{{ run_id }}"
+  register: build_with_data
+
+- name: Build privately in an existing subnet of another resource group, without a public IP
+  goldenimage.azure.build_vm:
+    build_id: ubuntu-2404-private-20261126t0100
+    location: westeurope
+    image: "{{ base.image.urn }}"
+    ssh_public_key: "{{ lookup('ansible.builtin.file', build_dir ~ '/id_ed25519.pub') }}"
+    subnet_id: /subscriptions/00000000-0000-4000-8000-000000000001/resourceGroups/rg-network/providers/Microsoft.Network/virtualNetworks/vnet-hub/subnets/build
+    public_ip: false
+    allowed_sources: [10.20.0.4/32]   # the controller's (or jump host's) private address
+    run_id: "{{ run_id }}"
+  register: private_build   # connect to private_build.private_ip
+
+- name: Encrypt the build VM's disks with a customer-managed key, and its temp disk and caches on the host
+  goldenimage.azure.build_vm:
+    build_id: ubuntu-2404-cmk-20261126t0100
+    location: westeurope
+    image: "{{ base.image.urn }}"
+    ssh_public_key: "{{ lookup('ansible.builtin.file', build_dir ~ '/id_ed25519.pub') }}"
+    disk_encryption_set: "/subscriptions/{{ subscription_id }}/resourceGroups/rg-keys/providers/Microsoft.Compute/diskEncryptionSets/des-westeurope"
+    encryption_at_host: true   # needs the subscription feature Microsoft.Compute/EncryptionAtHost
+    allowed_sources: [203.0.113.7/32]
+    run_id: "{{ run_id }}"
+  register: cmk_build
 
 - name: Delete the build environment
   goldenimage.azure.build_vm:
@@ -328,10 +446,22 @@ winrm_certificate_thumbprint:
   type: str
   sample: 3F2A9C0D6E1B4A7F8C5D2E9B0A1C3D5E7F9A2B4C
 public_ip:
-  description: Public address of the build VM; null in check mode.
+  description: Public address of the build VM; null in check mode and with O(public_ip=false).
   returned: state=present
   type: str
   sample: 20.31.4.17
+private_ip:
+  description:
+    - Private address of the build VM (the NIC's primary IP configuration); what a private build connects to. Null in
+      check mode.
+  returned: state=present
+  type: str
+  sample: 10.20.1.4
+subnet_id:
+  description: Id of the subnet the NIC is in - O(subnet_id) when given, else the build VNet's subnet.
+  returned: state=present
+  type: str
+  sample: /subscriptions/00000000-0000-4000-8000-000000000001/resourceGroups/rg-network/providers/Microsoft.Network/virtualNetworks/vnet-hub/subnets/build
 port:
   description: Port to reach the guest on (22 for SSH, 5986 for WinRM over HTTPS).
   returned: state=present
@@ -367,6 +497,74 @@ security_type:
   returned: state=present
   type: str
   sample: TrustedLaunch
+disk_encryption_set:
+  description:
+    - Id of the disk encryption set that encrypts the OS and data disks (as stored by Azure), or null for
+      platform-managed keys.
+  returned: state=present
+  type: str
+  sample: /subscriptions/00000000-0000-4000-8000-000000000001/resourceGroups/rg-keys/providers/Microsoft.Compute/diskEncryptionSets/des-westeurope
+encryption_at_host:
+  description: Whether the VM encrypts its temporary disk and caches on the host (C(securityProfile.encryptionAtHost)).
+  returned: state=present
+  type: bool
+  sample: true
+temp_disk:
+  description:
+    - Whether the VM size has a temporary (resource) disk, from the location's Resource SKUs (capability
+      C(MaxResourceVolumeMB)). Both values are null when the location does not list the size.
+    - An image built on a size with one carries what waagent and cloud-init set up for it; the
+      C(goldenimage.azure.deprovision) role makes the image boot on sizes without one (C(deprovision_temp_disk_mount)).
+  returned: state=present
+  type: dict
+  contains:
+    present:
+      description: Whether the size has a temporary disk.
+      type: bool
+      sample: false
+    size_mb:
+      description: Its size in MB (0 without one).
+      type: int
+      sample: 0
+  sample: {"present": true, "size_mb": 76800}
+data_disks:
+  description:
+    - The VM's data disks, by LUN (from the VM; in check mode, what would be created). Empty without O(data_disks).
+  returned: state=present
+  type: list
+  elements: dict
+  contains:
+    lun:
+      description: Logical unit number.
+      type: int
+    name:
+      description: Name of the managed disk.
+      type: str
+    id:
+      description: Resource id of the managed disk.
+      type: str
+    size_gb:
+      description: Size in GiB.
+      type: int
+    sku:
+      description: Storage type.
+      type: str
+    caching:
+      description: Host caching.
+      type: str
+  sample:
+    - lun: 0
+      name: gi-b1-datadisk-0
+      id: /subscriptions/00000000-0000-4000-8000-000000000001/resourceGroups/gi-build-b1/providers/Microsoft.Compute/disks/gi-b1-datadisk-0
+      size_gb: 64
+      sku: Premium_LRS
+      caching: ReadOnly
+    - lun: 3
+      name: gi-b1-datadisk-3
+      id: /subscriptions/00000000-0000-4000-8000-000000000001/resourceGroups/gi-build-b1/providers/Microsoft.Compute/disks/gi-b1-datadisk-3
+      size_gb: 128
+      sku: StandardSSD_LRS
+      caching: None
 resource_ids:
   description: Ids of everything the build created.
   returned: state=present
@@ -376,16 +574,16 @@ resource_ids:
       description: The temporary resource group.
       type: str
     virtual_network:
-      description: The VNet.
+      description: The VNet; null with O(subnet_id) (the build created none).
       type: str
     subnet:
-      description: The subnet.
+      description: The subnet (with O(subnet_id), the user's).
       type: str
     network_security_group:
       description: The NSG.
       type: str
     public_ip:
-      description: The public IP.
+      description: The public IP; null with O(public_ip=false).
       type: str
     network_interface:
       description: The NIC.
@@ -415,6 +613,17 @@ already_absent:
   returned: state=absent and scope=group
   type: bool
   sample: false
+retries:
+  description:
+    - The retries the ARM layer made during the task, one entry each, in order (throttling, server errors, lost
+      connections; a POST action is re-read before it is sent again). Shown with C(ansible-playbook -v) and above.
+    - Absent when nothing was retried.
+  returned: when a request was retried
+  type: list
+  elements: dict
+  sample:
+    - {"operation": "deallocate VM 'vm-gi-1'", "attempt": 2, "reason": "ServiceResponseError", "wait": 0}
+    - {"operation": "read resource group 'gi-build-1'", "attempt": 2, "reason": "GET 503", "wait": 1.0}
 """
 
 from ansible_collections.goldenimage.azure.plugins.module_utils._azure_client import AzureError
@@ -464,13 +673,26 @@ def argument_spec():
                           choices=["Standard_LRS", "StandardSSD_LRS", "Premium_LRS", "StandardSSD_ZRS", "Premium_ZRS"]),
         os_disk_size_gb=dict(type="int"),
         os_disk_tier=dict(type="str"),
+        data_disks=dict(type="list", elements="dict", default=[], options=dict(
+            lun=dict(type="int", required=True),
+            size_gb=dict(type="int", required=True),
+            sku=dict(type="str", choices=["Standard_LRS", "StandardSSD_LRS", "Premium_LRS", "StandardSSD_ZRS",
+                                          "Premium_ZRS"]),
+            caching=dict(type="str", choices=["None", "ReadOnly", "ReadWrite"], default="None"),
+        )),
         security_type=dict(type="str", choices=["Standard", "TrustedLaunch", "ConfidentialVM"], default="Standard"),
         secure_boot=dict(type="bool", default=True),
         vtpm=dict(type="bool", default=True),
+        security_encryption_type=dict(type="str", choices=["VMGuestStateOnly", "DiskWithVMGuestState",
+                                                           "NonPersistedTPM"]),
+        disk_encryption_set=dict(type="str"),
+        encryption_at_host=dict(type="bool", default=False),
         allowed_sources=dict(type="list", elements="str"),
         allow_any_source=dict(type="bool", default=False),
         tags=dict(type="dict", default={}),
         public_ip_tags=dict(type="dict", default={}),
+        subnet_id=dict(type="str"),
+        public_ip=dict(type="bool", default=True),
         managed_image=dict(type="dict"),
         gallery=dict(type="dict"),
         wait=dict(type="bool", default=True),

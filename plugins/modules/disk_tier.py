@@ -17,12 +17,18 @@ description:
     (tier only on Premium SSD and never below the size's baseline tier, P60-P80 only above 4 TiB, sizes never
     shrink, IOPS/throughput only on PremiumV2_LRS and UltraSSD_LRS, PremiumV2/Ultra never as an OS disk). A
     refusal names the parameter and changes nothing.
-  - "VM-aware: Azure changes a disk's SKU (and grows an OS disk) only while the disk is unattached or its VM is
-    deallocated. With O(allow_deallocate=true) the module deallocates the VM, changes the disks and restores the
+  - "VM-aware: Azure changes a disk's SKU (and grows an OS disk, or changes the performance tier of a shared disk,
+    one with C(maxShares) above 1) only while the disk is unattached or its VM is deallocated; the tier of other
+    Premium SSD disks changes without downtime. With O(allow_deallocate=true) the module deallocates the VM,
+    changes the disks and restores the
     previous power state (a running VM is started again, also when a disk change failed); without it the module
     fails before changing anything."
   - Refusals that only Azure knows (for example a tier downgrade within 12 hours of the last one, or a second SKU
     change of the day) fail the task with Azure's error code.
+  - When Azure refuses a disk update (409 C(OperationNotAllowed)) because the VM is not deallocated, a change the
+    documented rules let run online (a tier change where Azure still applies the older rule), the module
+    deallocates the VM, sends the update again and restores the power state with O(allow_deallocate=true); without
+    it the refusal fails the task, naming O(allow_deallocate), and nothing is changed.
   - Returns each disk's facts before and after, the IOPS and throughput Azure reports for the result, and for a VM
     its temporary disk (from the VM size) and whether each disk is managed.
 author:
@@ -237,14 +243,42 @@ vm:
       type: list
       elements: dict
       sample: [{"name": "build-vm_OsDisk_1", "role": "os", "lun": null, "managed": true, "id": "/subscriptions/...", "vhd_uri": null}]
+temp_disk:
+  description:
+    - Whether the VM's size has a temporary (resource) disk (the values of RV(vm.temporary_disk)). Its data can be
+      lost; an image captured from the VM must not depend on it (see the C(goldenimage.azure.deprovision) role).
+  returned: when O(vm) is given
+  type: dict
+  contains:
+    present:
+      description: Whether the size has a temporary disk; null when the region does not list the size.
+      type: bool
+      sample: true
+    size_mb:
+      description: Its size in MB (0 without one).
+      type: int
+      sample: 16384
+  sample: {"present": true, "size_mb": 16384}
 seconds:
   description: Seconds per step (deallocate, update:<disk>, restore:start).
   returned: always
   type: dict
   sample: {"deallocate": 30.2, "update:build-vm_OsDisk_1": 5.1, "restore:start": 25.4}
+retries:
+  description:
+    - The retries the ARM layer made during the task, one entry each, in order (throttling, server errors, lost
+      connections; a POST action is re-read before it is sent again). Shown with C(ansible-playbook -v) and above.
+    - Absent when nothing was retried.
+  returned: when a request was retried
+  type: list
+  elements: dict
+  sample:
+    - {"operation": "deallocate VM 'vm-gi-1'", "attempt": 2, "reason": "ServiceResponseError", "wait": 0}
+    - {"operation": "read resource group 'gi-build-1'", "attempt": 2, "reason": "GET 503", "wait": 1.0}
 """
 
 from ansible_collections.goldenimage.azure.plugins.module_utils import _disks, _vmstate
+from ansible_collections.goldenimage.azure.plugins.module_utils import _temp_disk
 from ansible_collections.goldenimage.azure.plugins.module_utils._azure_client import (
     AzureError,
 )
@@ -307,6 +341,8 @@ def main():
             allow_deallocate=p["allow_deallocate"], check_mode=module.check_mode, wait_timeout=p["wait_timeout"])
     except AzureError as err:
         module.fail_azure(err)
+    if vm is not None and (result.get("vm") or {}).get("temporary_disk") is not None:
+        result["temp_disk"] = _temp_disk.from_size_report(result["vm"]["temporary_disk"])
     module.exit_result(result)
 
 

@@ -205,6 +205,17 @@ diff:
   returned: in diff mode
   type: dict
   sample: {"before": {}, "after": {"name": "debian-12-os", "disk_state": "Unattached"}}
+retries:
+  description:
+    - The retries the ARM layer made during the task, one entry each, in order (throttling, server errors, lost
+      connections; a POST action is re-read before it is sent again). Shown with C(ansible-playbook -v) and above.
+    - Absent when nothing was retried.
+  returned: when a request was retried
+  type: list
+  elements: dict
+  sample:
+    - {"operation": "deallocate VM 'vm-gi-1'", "attempt": 2, "reason": "ServiceResponseError", "wait": 0}
+    - {"operation": "read resource group 'gi-build-1'", "attempt": 2, "reason": "GET 503", "wait": 1.0}
 """
 
 from ansible_collections.goldenimage.azure.plugins.module_utils import _vhd_upload

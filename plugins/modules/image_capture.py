@@ -16,6 +16,10 @@ description:
     uploaded VHDs)."
   - Infers the OS type, OS state, Hyper-V generation and security type (Standard, Trusted Launch, Confidential VM)
     from the source, so that the targets carry the right values without being told.
+  - Data disks come along with a VM or managed image source - a build VM's data disks (M(goldenimage.azure.build_vm)
+    O(goldenimage.azure.build_vm#module:data_disks)) become the managed image's data disks and the gallery version's
+    data disk images, each at its LUN, as RV(source.data_disks) lists them. Disk, snapshot and VHD sources have
+    an OS disk only.
   - Before any request, the module checks the names (managed image, gallery, image definition, resource groups) and
     the gallery version format against Azure's naming rules, so check mode refuses what the real run would.
     Regions (target regions and locations) are checked against the subscription's region list, with the closest
@@ -99,6 +103,12 @@ options:
         description: Storage type of the image's OS disk (not for VM sources).
         type: str
         choices: [Standard_LRS, Premium_LRS, StandardSSD_LRS, Premium_ZRS, StandardSSD_ZRS]
+      disk_encryption_set:
+        description:
+          - Resource id of a disk encryption set that encrypts the image's OS and data disks with a customer-managed
+            key (C(storageProfile.osDisk.diskEncryptionSet)). It must exist in the image's region; checked before
+            anything is created, naming this option.
+        type: str
   gallery:
     description:
       - Create a Compute Gallery image version.
@@ -155,10 +165,11 @@ options:
         type: str
         choices: [V1, V2]
       architecture:
-        description: CPU architecture of a new definition.
+        description:
+          - CPU architecture of a new definition. Defaults to the source's (a VM's OS disk, a disk or snapshot, as
+            Azure records it), else V(x64); a version whose architecture differs from its definition's is refused.
         type: str
         choices: [x64, Arm64]
-        default: x64
       description:
         description: Description of a new definition.
         type: str
@@ -186,6 +197,13 @@ options:
           exclude_from_latest:
             description: Exclude this version from C(latest) in this region only.
             type: bool
+          disk_encryption_set:
+            description:
+              - Resource id of a disk encryption set in this region; it encrypts the version's OS disk image and every
+                data disk image there (C(encryption.osDiskImage) and C(encryption.dataDiskImages)).
+              - A source encrypted with a customer-managed key needs one in every target region (disk encryption
+                sets are regional); a missing one, or one in another region, fails before anything is created.
+            type: str
       replica_count:
         description: Default replicas per region.
         type: int
@@ -282,6 +300,26 @@ EXAMPLES = r"""
       name: img-ubuntu-2404
       resource_group: rg-images
 
+- name: A gallery version encrypted with customer-managed keys in two regions (a disk encryption set in each)
+  goldenimage.azure.image_capture:
+    source:
+      type: vm
+      name: build-vm
+      resource_group: rg-build
+    gallery:
+      name: gal_golden
+      resource_group: rg-images
+      image: ubuntu-2404-cmk
+      target_regions:
+        - name: westeurope
+          disk_encryption_set: "/subscriptions/{{ subscription_id }}/resourceGroups/rg-keys/providers/Microsoft.Compute/diskEncryptionSets/des-westeurope"
+        - name: northeurope
+          disk_encryption_set: "/subscriptions/{{ subscription_id }}/resourceGroups/rg-keys/providers/Microsoft.Compute/diskEncryptionSets/des-northeurope"
+    managed_image:
+      name: img-ubuntu-2404-cmk
+      resource_group: rg-images
+      disk_encryption_set: "/subscriptions/{{ subscription_id }}/resourceGroups/rg-keys/providers/Microsoft.Compute/diskEncryptionSets/des-westeurope"
+
 - name: Import an uploaded VHD into the gallery
   goldenimage.azure.image_capture:
     source: https://stimages.blob.core.windows.net/vhds/base.vhd
@@ -317,6 +355,18 @@ source:
     source_urn: Canonical:ubuntu-24_04-lts:server:24.04.202411200
     power_state: deallocated
     exists: true
+    data_disks:
+      - {lun: 0, size_gb: 64, caching: ReadOnly, storage_account_type: Premium_LRS,
+         id: /subscriptions/00000000-0000-4000-8000-000000000001/resourceGroups/rg-build/providers/Microsoft.Compute/disks/build-vm-datadisk-0}
+  contains:
+    data_disks:
+      description:
+        - The data disks of a VM or managed image source, by LUN (C(lun), C(size_gb), C(caching),
+          C(storage_account_type), C(id) of the managed disk or snapshot); empty for disks, snapshots and VHDs.
+        - A managed image made from the VM keeps each one at its LUN (C(storage_profile.data_disks)), and so does a
+          gallery version made from the VM or from a managed image (C(storage_profile.data_disk_images)).
+      type: list
+      elements: dict
 tags:
   description: Tags given to what was created.
   returned: always
@@ -336,7 +386,15 @@ managed_image:
       provisioning_state: Succeeded
       source_virtual_machine:
         id: /subscriptions/00000000-0000-4000-8000-000000000001/resourceGroups/rg-build/providers/Microsoft.Compute/virtualMachines/build-vm
-      storage_profile: {os_disk: {os_type: Linux, os_state: Generalized}}
+      storage_profile:
+        os_disk: {os_type: Linux, os_state: Generalized}
+        data_disks:
+          - lun: 0
+            caching: ReadOnly
+            disk_size_gb: 64
+            storage_account_type: Premium_LRS
+            managed_disk:
+              id: /subscriptions/00000000-0000-4000-8000-000000000001/resourceGroups/rg-build/providers/Microsoft.Compute/disks/build-vm-datadisk-0
 managed_image_action:
   description: V(create), V(replace), V(update) (tags added) or V(keep).
   returned: when O(managed_image) is given
@@ -368,9 +426,18 @@ gallery_image_version:
     properties:
       provisioning_state: Succeeded
       publishing_profile:
-        target_regions: [{name: East US, regional_replica_count: 2, storage_account_type: Standard_ZRS}]
+        target_regions:
+          - {name: East US, regional_replica_count: 2, storage_account_type: Standard_ZRS}
+          - name: West Europe
+            regional_replica_count: 1
+            storage_account_type: Standard_LRS
+            encryption:
+              os_disk_image: {disk_encryption_set_id: /subscriptions/.../diskEncryptionSets/des-westeurope}
         exclude_from_latest: false
-      storage_profile: {source: {virtual_machine_id: /subscriptions/.../virtualMachines/build-vm}}
+      storage_profile:
+        source: {virtual_machine_id: /subscriptions/.../virtualMachines/build-vm}
+        os_disk_image: {size_in_gb: 30, host_caching: ReadWrite}
+        data_disk_images: [{lun: 0, size_in_gb: 64, host_caching: ReadOnly}]
 gallery_image_version_action:
   description:
     - V(create), V(replace), V(keep), or V(update) (same source; target regions, replica counts, storage,
@@ -396,6 +463,17 @@ cleanup:
   returned: on failure of the gallery version
   type: str
   sample: deleted
+retries:
+  description:
+    - The retries the ARM layer made during the task, one entry each, in order (throttling, server errors, lost
+      connections; a POST action is re-read before it is sent again). Shown with C(ansible-playbook -v) and above.
+    - Absent when nothing was retried.
+  returned: when a request was retried
+  type: list
+  elements: dict
+  sample:
+    - {"operation": "deallocate VM 'vm-gi-1'", "attempt": 2, "reason": "ServiceResponseError", "wait": 0}
+    - {"operation": "read resource group 'gi-build-1'", "attempt": 2, "reason": "GET 503", "wait": 1.0}
 """
 
 from ansible_collections.goldenimage.azure.plugins.module_utils import _capture, _marketplace
@@ -425,6 +503,7 @@ def argument_spec():
             location=dict(type="str"),
             zone_resilient=dict(type="bool"),
             storage_account_type=dict(type="str", choices=IMAGE_STORAGE),
+            disk_encryption_set=dict(type="str"),
         )),
         gallery=dict(type="dict", options=dict(
             name=dict(type="str", required=True),
@@ -437,7 +516,7 @@ def argument_spec():
             sku=dict(type="str"),
             security_type=dict(type="str", choices=SECURITY_TYPES),
             hyper_v_generation=dict(type="str", choices=["V1", "V2"]),
-            architecture=dict(type="str", choices=["x64", "Arm64"], default="x64"),
+            architecture=dict(type="str", choices=["x64", "Arm64"]),
             description=dict(type="str"),
             location=dict(type="str"),
             target_regions=dict(type="list", elements="dict", options=dict(
@@ -445,6 +524,7 @@ def argument_spec():
                 replica_count=dict(type="int"),
                 storage_account_type=dict(type="str", choices=REPLICA_STORAGE),
                 exclude_from_latest=dict(type="bool"),
+                disk_encryption_set=dict(type="str"),
             )),
             replica_count=dict(type="int", default=1),
             storage_account_type=dict(type="str", choices=REPLICA_STORAGE, default="Standard_LRS"),

@@ -325,10 +325,54 @@ images:
       type: int
       sample: 30
     data_disk_images:
-      description: Data disks that come with the image.
+      description:
+        - Data disks that come with the image, by LUN - a VM made from it gets a data disk at each LUN.
+        - Marketplace images report C(lun) and C(size_gb); managed images and gallery versions also C(caching),
+          C(storage_account_type) and C(source) where ARM records them.
       type: list
       elements: dict
-      sample: [{"lun": 0, "size_gb": 32}]
+      contains:
+        lun:
+          description: Logical unit number (0-63), kept from the captured VM.
+          type: int
+        size_gb:
+          description: Size in GiB.
+          type: int
+        caching:
+          description: Host caching (V(None), V(ReadOnly), V(ReadWrite)); managed images and gallery versions.
+          type: str
+        storage_account_type:
+          description:
+            - Managed images - the disk's storage type. Gallery versions - the replica storage type of the version's
+              region (a gallery stores every disk of a version alike).
+          type: str
+        source:
+          description: Managed images - the managed disk, snapshot or VHD the data disk image was made from.
+          type: str
+      sample:
+        - {"lun": 0, "size_gb": 64, "caching": "ReadOnly", "storage_account_type": "Premium_LRS",
+           "source": "/subscriptions/00000000-0000-4000-8000-000000000001/resourceGroups/gi-build-b1/providers/Microsoft.Compute/disks/gi-b1-datadisk-0"}
+        - {"lun": 3, "size_gb": 128, "caching": "None", "storage_account_type": "StandardSSD_LRS",
+           "source": "/subscriptions/00000000-0000-4000-8000-000000000001/resourceGroups/gi-build-b1/providers/Microsoft.Compute/disks/gi-b1-datadisk-3"}
+    encryption:
+      description:
+        - How the image is encrypted at rest (managed images and gallery versions only).
+        - Managed images - C(customer_key), C(type) (V(CustomerKey) or V(PlatformKey)), the OS disk's
+          C(disk_encryption_set) and C(data_disks) (C(lun), C(disk_encryption_set)) that have one.
+        - Gallery versions - C(customer_key) (any region), C(all_regions_customer_key) and C(regions), by region name
+          (C(westeurope)), each with C(customer_key), C(type), C(os_disk_image) (the disk encryption set id) and
+          C(data_disk_images) (C(lun), C(disk_encryption_set)).
+      returned: for managed images and gallery versions
+      type: dict
+      sample:
+        customer_key: true
+        all_regions_customer_key: true
+        regions:
+          westeurope:
+            customer_key: true
+            type: CustomerKey
+            os_disk_image: /subscriptions/SUBSCRIPTION_ID/resourceGroups/rg-keys/providers/Microsoft.Compute/diskEncryptionSets/des-westeurope
+            data_disk_images: []
     plan:
       description:
         - Marketplace purchase plan (C(name), C(publisher), C(product)), or V(null).
@@ -497,6 +541,17 @@ ansible_facts:
       type: dict
       sample: {"level": "skus", "names": ["server", "server-arm64", "server-gen1"], "count": 3}
   sample: {"goldenimage_images": [{"source": "marketplace", "urn": "Canonical:ubuntu-24_04-lts:server:24.04.202411200"}]}
+retries:
+  description:
+    - The retries the ARM layer made during the task, one entry each, in order (throttling, server errors, lost
+      connections; a POST action is re-read before it is sent again). Shown with C(ansible-playbook -v) and above.
+    - Absent when nothing was retried.
+  returned: when a request was retried
+  type: list
+  elements: dict
+  sample:
+    - {"operation": "deallocate VM 'vm-gi-1'", "attempt": 2, "reason": "ServiceResponseError", "wait": 0}
+    - {"operation": "read resource group 'gi-build-1'", "attempt": 2, "reason": "GET 503", "wait": 1.0}
 """
 
 from ansible_collections.goldenimage.azure.plugins.module_utils._azure_client import AzureError

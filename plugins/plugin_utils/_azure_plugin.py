@@ -13,12 +13,16 @@ from __future__ import annotations
 import contextlib
 
 from ansible.errors import AnsibleError
+from ansible.utils.display import Display
 
 from ansible_collections.goldenimage.azure.plugins.module_utils._azure_client import (
     AZURE_AUTH_SPEC,
     AzureError,
     AzureSession,
+    retries,
 )
+
+display = Display()
 
 
 def to_ansible_error(err):
@@ -36,6 +40,15 @@ def azure_errors():
         yield
     except AzureError as err:
         raise to_ansible_error(err) from None
+    finally:
+        show_retries()
+
+
+def show_retries():
+    """Each retry the ARM layer made for a lookup or inventory, at -vvv (plugins have no task result to carry it)."""
+    for entry in retries(clear=True):
+        display.vvv("goldenimage.azure: retried %(operation)s (attempt %(attempt)s after %(reason)s, waited %(wait)s s)"
+                    % entry)
 
 
 def plugin_auth_options(plugin):

@@ -16,6 +16,7 @@ import concurrent.futures
 import ipaddress
 import json
 import os
+import re
 import secrets
 import socket
 import time
@@ -31,7 +32,10 @@ from ansible_collections.goldenimage.azure.plugins.module_utils import _build_vm
 VM_KEYS = ("name", "build_id", "location", "image", "plan", "os_type", "vm_size", "admin_username", "admin_password",
            "run_id", "os_disk_type", "os_disk_size_gb", "os_disk_tier", "security_type", "allowed_sources",
            "allow_any_source", "winrm_certificate_url", "key_vault_id", "winrm_per_build_certificate",
-           "resource_group", "tags", "public_ip_tags")
+           "resource_group", "tags", "public_ip_tags", "data_disks", "security_encryption_type",
+           "subnet_id", "public_ip", "jump_host", "disk_encryption_set", "encryption_at_host")
+# A jump host for ProxyJump: [user@]host[:port], nothing ssh could read as an option or a second host.
+JUMP_HOST = re.compile(r"^(?:[A-Za-z0-9._-]{1,64}@)?(?:[A-Za-z0-9][A-Za-z0-9.-]{0,252}|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?$")
 MAX_THREADS = 16
 
 
@@ -68,6 +72,7 @@ def describe(vms, defaults, run_id, build_dir):
                                   % (item["name"], item.get("os_type")))
         item["resource_group"] = item.get("resource_group") or "gi-build-%s" % build_id
         item["dir"] = os.path.join(build_dir, build_id)
+        check_private(item)
         item["winrm_pinned"] = bool(item["os_type"] == "windows" and item.get("winrm_per_build_certificate")
                                     and not item.get("winrm_certificate_url"))
         items.append(item)
@@ -76,6 +81,34 @@ def describe(vms, defaults, run_id, build_dir):
     if clashes:
         raise BuildHostsError("builder_vms: more than one build is named %s; names must be unique." % ", ".join(clashes))
     return items
+
+
+def check_private(item):
+    """A private build's settings (``subnet_id``, ``public_ip``, ``jump_host``), before anything is created.
+
+    ``public_ip`` is a boolean; a jump host is ``[user@]host[:port]`` and only for SSH (WinRM through a jump host is
+    not supported); a build without a public IP needs its NSG sources named, since the controller's public address
+    (what discovery finds) is not where a private connection comes from.
+    """
+    if item.get("public_ip") in (None, ""):
+        item["public_ip"] = True
+    if not isinstance(item["public_ip"], bool):
+        raise BuildHostsError("Build '%s': public_ip must be true or false, not %r." % (item["name"], item["public_ip"]))
+    jump = item.get("jump_host") or ""
+    if jump:
+        if not isinstance(jump, str) or not JUMP_HOST.match(jump):
+            raise BuildHostsError("Build '%s': jump_host %r is not allowed; give [user@]host[:port] (letters, digits, "
+                                  "'.', '-', '_'), as ssh -J takes it." % (item["name"], jump))
+        if item.get("os_type") == "windows":
+            raise BuildHostsError("Build '%s': jump_host is for SSH only; a Windows build (WinRM) through a jump host is "
+                                  "not supported - reach its private address directly, or give no jump_host."
+                                  % item["name"])
+    item["jump_host"] = jump
+    if item["public_ip"] is False and not item.get("allowed_sources"):
+        raise BuildHostsError("Build '%s': allowed_sources is required with public_ip: false - give the private address "
+                              "the builder connects from (the controller's or the jump host's, for example "
+                              "[10.20.0.4/32]); the controller's public address is never the source of a private "
+                              "connection." % item["name"])
 
 
 def passwords(items):
@@ -194,7 +227,17 @@ def build_vm_params(item, password, create_timeout, build_vm_spec):
         "allowed_sources": item["allowed_sources"], "allow_any_source": bool(item.get("allow_any_source")),
         "tags": item.get("tags") or {}, "public_ip_tags": item.get("public_ip_tags") or {},
         "wait_timeout": int(create_timeout),
+        "data_disks": item.get("data_disks") or [],
+        "public_ip": item.get("public_ip") is not False,
     }
+    if item.get("subnet_id"):
+        raw["subnet_id"] = item["subnet_id"]
+    if item.get("security_encryption_type"):  # a choice: absent, not None, when unset
+        raw["security_encryption_type"] = item["security_encryption_type"]
+    if item.get("disk_encryption_set"):  # customer-managed keys for every disk (build_vm checks the set first)
+        raw["disk_encryption_set"] = item["disk_encryption_set"]
+    if item.get("encryption_at_host"):
+        raw["encryption_at_host"] = True
     if item["os_type"] == "linux":
         raw["ssh_public_key"] = _read(os.path.join(item["dir"], "id_ed25519.pub"))
         raw["ssh_host_key"] = {"private_key": _read(os.path.join(item["dir"], "ssh_host_ed25519_key")),
@@ -210,6 +253,11 @@ def build_vm_params(item, password, create_timeout, build_vm_spec):
     validated = ArgumentSpecValidator(build_vm_spec).validate(raw)
     if validated.error_messages:
         raise BuildHostsError("Build '%s': %s" % (item["name"], "; ".join(validated.error_messages)))
+    try:  # every build's data disks (LUNs, sizes) before any build is created; the size limit is build_vm's
+        _build_vm.check_data_disks(validated.validated_parameters.get("data_disks"),
+                                   validated.validated_parameters.get("os_disk_type") or "Premium_LRS")
+    except AzureError as err:
+        raise BuildHostsError("Build '%s': builder_%s" % (item["name"], err.message)) from None
     no_log = set(validated._no_log_values)  # pylint: disable=protected-access  # what AnsibleModule scrubs too
     for key in ("ssh_host_key", "winrm_private_key"):
         if isinstance(raw.get(key), dict):
@@ -243,25 +291,28 @@ def create_one(session, item, params, no_log, check_mode, connect_timeout, wait_
         return record(item, ok=False, msg=remove_values("%s: %s" % (type(exc).__name__, exc), no_log))
     vm = remove_values(vm, no_log)
     entry = record(item, vm=vm)
-    if vm.get("public_ip") and item["os_type"] == "linux":
-        _write(entry["known_hosts"], ("%s %s" % (vm["public_ip"], _read(os.path.join(
+    # Where Ansible connects: the public IP, else (a private build) the NIC's private address, maybe through a jump.
+    address = vm.get("public_ip") or vm.get("private_ip")
+    entry.update(address=address, jump_host=item.get("jump_host") or "")
+    if address and item["os_type"] == "linux":
+        _write(entry["known_hosts"], ("%s %s" % (address, _read(os.path.join(
             item["dir"], "ssh_host_ed25519_key.pub")).strip()) + "\n").encode(), 0o600)
     if entry["winrm_certificate"] and vm.get("winrm_certificate"):
         # only the run that created the VM gets the certificate back; a rerun keeps the file the first run wrote
         _write(entry["winrm_certificate"], vm["winrm_certificate"].encode(), 0o600)
-    if wait_for_port and not check_mode:
-        error = wait_port(vm.get("public_ip"), vm.get("port"), connect_timeout)
+    if wait_for_port and not check_mode and not entry["jump_host"]:  # through a jump: wait_for_connection waits
+        error = wait_port(address, vm.get("port"), connect_timeout)
         if error:
             entry.update(ok=False, phase="wait for " + ("SSH" if item["os_type"] == "linux" else "WinRM"),
                          msg="nothing answered on %s:%s within %s s: %s"
-                         % (vm.get("public_ip"), vm.get("port"), connect_timeout, error))
+                         % (address, vm.get("port"), connect_timeout, error))
     return entry
 
 
 def wait_port(host, port, timeout, sleep=0.5):
     """None once a TCP connection to host:port succeeds, else the last error at the bound."""
     if not host or not port:
-        return "no public address"
+        return "no address (neither a public nor a private IP)"
     deadline = time.monotonic() + float(timeout)
     while True:
         try:

@@ -483,8 +483,9 @@ def test_throttled_reads_are_retried(world, fresh_sim, tmp_path):
 
 
 def test_a_failing_network_list_leaves_addresses_null(world, fresh_sim, tmp_path):
+    # a final answer (the identity may not read the network); a transient one would be retried away
     fresh_sim.admin.faults([{"method": "GET", "path": "/providers/Microsoft.Network/networkInterfaces$",
-                             "status": 409, "times": 1}])
+                             "status": 403, "code": "AuthorizationFailed", "times": 1}])
     path = write(tmp_path, "plugin: goldenimage.azure.azure_images\nansible_host_preference: [public_ip, name]\n")
     hosts = inventory_list(fresh_sim, path)["_meta"]["hostvars"]
     assert len(hosts) == 8

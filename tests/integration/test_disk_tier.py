@@ -204,18 +204,76 @@ def test_timeout_names_the_operation(fresh_sim, play, compute, vm):
     assert "update disk 'build-vm-data0'" in result["msg"]
 
 
-def test_unmanaged_os_disk_is_reported_and_refused(fresh_sim, play, compute, network, resources):
-    uri = "https://stbuild.blob.core.windows.net/vhds/legacy-os.vhd"
-    setup.make_vm(compute, network, resources, name="legacy-vm", unmanaged_os_vhd=uri,
-                  data_disks=[(0, 64, "Standard_LRS")])
-    run = play(playbook({"vm": "legacy-vm", "resource_group": "rg-build", "luns": [0], "size_gb": 128}))
+def test_unmanaged_os_disk_is_reported_and_refused(fresh_sim, play, network, resources):
+    # Azure no longer creates VMs on unmanaged disks (nor mixes them with managed ones): the VM is seeded
+    from tests.integration.test_vm_managed_disks import OS_VHD, seed_legacy_vm
+
+    seed_legacy_vm(fresh_sim, network, resources)
+    before = fresh_sim.admin.resources()
+    since = fresh_sim.admin.last_seq()
+    refused = play(playbook({"vm": "legacy-vm", "resource_group": "rg-legacy", "select": "os", "tier": "P30"}))
+    assert refused.rc != 0
+    msg = refused.task("tier")["result"]["msg"]
+    assert "unmanaged" in msg and OS_VHD in msg and "vm_managed_disks" in msg
+    assert writes(fresh_sim, since) == []
+    assert fresh_sim.admin.resources() == before
+
+
+# -- tier changes that Azure accepts only on a deallocated VM: a shared disk's tier ---------------------------
+@pytest.fixture
+def shared_vm(compute, network, resources):
+    vm = setup.make_vm(compute, network, resources, os_disk_sku="Premium_LRS")
+    disk = compute.disks.begin_create_or_update("rg-build", "shared0", {
+        "location": "eastus", "sku": {"name": "Premium_LRS"},
+        "properties": {"creationData": {"createOption": "Empty"}, "diskSizeGB": 256, "maxShares": 2}}).result()
+    compute.virtual_machines.begin_update("rg-build", "build-vm", {"properties": {"storageProfile": {"dataDisks": [
+        {"lun": 0, "createOption": "Attach", "caching": "None", "managedDisk": {"id": disk.id}}]}}}).result()
+    return vm
+
+
+def test_shared_disk_tier_change_is_orchestrated_with_allow_deallocate(fresh_sim, play, compute, shared_vm):
+    since = fresh_sim.admin.last_seq()
+    run = play(playbook({"vm": "build-vm", "resource_group": "rg-build", "luns": [0], "tier": "P30",
+                         "allow_deallocate": True}))
     assert run.rc == 0, run.stdout
     result = run.task("tier")["result"]
-    assert [(d["role"], d["managed"], d["vhd_uri"]) for d in result["vm"]["disks"]] == [
-        ("os", False, uri), ("data", True, None)]
-    assert result["disks"][0]["after"]["size_gb"] == 128
+    assert result["vm"]["deallocated"] is True and result["vm"]["power_state"] == "running"
+    assert posts(fresh_sim, since) == ["deallocate", "start"]
+    assert compute.disks.get("rg-build", "shared0").tier == "P30"
+    assert setup.power_state(setup.get_vm(compute, "rg-build", "build-vm")) == "running"
+
+
+def test_shared_disk_tier_change_without_allow_deallocate_fails_before_any_write(fresh_sim, play, compute, shared_vm):
     before = fresh_sim.admin.resources()
-    refused = play(playbook({"vm": "legacy-vm", "resource_group": "rg-build", "select": "os", "tier": "P30"}))
-    assert refused.rc != 0
-    assert "unmanaged" in refused.task("tier")["result"]["msg"]
+    since = fresh_sim.admin.last_seq()
+    run = play(playbook({"vm": "build-vm", "resource_group": "rg-build", "luns": [0], "tier": "P30"}))
+    assert run.rc != 0
+    result = run.task("tier")["result"]
+    assert "allow_deallocate" in result["msg"] and "shared0 (tier)" in result["msg"]
+    assert writes(fresh_sim, since) == []
+    assert fresh_sim.admin.resources() == before
+
+
+# -- a tier change that only Azure says needs deallocation (the older rule, azsim rules switch) -----------------
+def test_tier_change_azure_refuses_on_a_running_vm_is_orchestrated(fresh_sim, play, compute, vm):
+    fresh_sim.admin.settings(rules={"tier_change_requires_deallocation": True})
+    since = fresh_sim.admin.last_seq()
+    run = play(playbook({"vm": "build-vm", "resource_group": "rg-build", "tier": "P30", "allow_deallocate": True}))
+    assert run.rc == 0, run.stdout
+    result = run.task("tier")["result"]
+    assert result["vm"]["deallocated"] is True and result["vm"]["power_state"] == "running"
+    assert posts(fresh_sim, since) == ["deallocate", "start"]
+    assert os_disk(fresh_sim, vm)["properties"]["tier"] == "P30"
+    assert setup.power_state(setup.get_vm(compute, "rg-build", "build-vm")) == "running"
+
+
+def test_tier_change_azure_refuses_without_allow_deallocate_changes_nothing(fresh_sim, play, compute, vm):
+    fresh_sim.admin.settings(rules={"tier_change_requires_deallocation": True})
+    before = fresh_sim.admin.resources()
+    since = fresh_sim.admin.last_seq()
+    run = play(playbook({"vm": "build-vm", "resource_group": "rg-build", "tier": "P30"}))
+    assert run.rc != 0
+    result = run.task("tier")["result"]
+    assert result["error_code"] == "OperationNotAllowed" and "allow_deallocate" in result["msg"]
+    assert posts(fresh_sim, since) == []  # Azure refused the PATCH itself; no deallocation
     assert fresh_sim.admin.resources() == before

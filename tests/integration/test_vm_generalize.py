@@ -172,3 +172,20 @@ def test_state_deprovisioned_records_the_tag_once(fresh_sim, play, compute, netw
     again = play(playbook(name="guest-vm", resource_group="rg-build", state="deprovisioned"))
     assert again.task("generalize")["result"]["changed"] is False
     assert fresh_sim.admin.resource(vm["id"])["tags"][TAG] == stamp
+
+
+def test_lost_answers_are_retried_and_each_retry_is_in_the_result(fresh_sim, play, compute, vm):
+    # the deallocate's answer is lost after it acted, the first read after it fails with a 503
+    fresh_sim.admin.faults([{"method": "POST", "path": "/deallocate$", "action": "drop_after", "times": 1},
+                            {"method": "GET", "path": "virtualMachines/build-vm$", "status": 503, "after": 1,
+                             "times": 1}])
+    run = play(playbook(name="build-vm", resource_group="rg-build"), args=["-v"])
+    assert run.rc == 0, run.stdout
+    result = run.task("generalize")["result"]
+    after = setup.get_vm(compute, "rg-build", "build-vm")
+    assert setup.power_state(after) == "deallocated" and setup.is_generalized(after)
+    retried = {(item["operation"], item["attempt"]) for item in result["retries"]}
+    assert ("deallocate VM 'build-vm'", 2) in retried
+    assert all(item["reason"] and item["wait"] >= 0 for item in result["retries"])
+    deallocations = [r for r in setup.arm_requests(fresh_sim, 0) if r["path"].lower().endswith("/deallocate")]
+    assert [r["fault"] for r in deallocations] == ["drop_after"]  # read, found deallocated: not sent twice

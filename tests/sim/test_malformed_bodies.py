@@ -50,6 +50,10 @@ WORLD = [
                                                   "properties": {"primary": True}}]}}}, True),
     ("PUT", C + "/disks/disk", {"location": "eastus", "sku": {"name": "Premium_LRS"},
                                 "properties": {"creationData": {"createOption": "Empty"}, "diskSizeGB": 64}}, True),
+    ("PUT", C + "/diskEncryptionSets/des", {"location": "eastus", "identity": {"type": "SystemAssigned"},
+                                            "properties": {
+        "activeKey": {"keyUrl": "https://kv-fuzz01.vault.azure.net/keys/k/0123456789abcdef0123456789abcdef"}}},
+     True),
     ("PUT", C + "/snapshots/snap", {"location": "eastus", "properties": {
         "creationData": {"createOption": "Copy", "sourceResourceId": "{sub}" + C + "/disks/disk"}}}, True),
     ("PUT", C + "/images/img", {"location": "eastus", "properties": {"hyperVGeneration": "V2", "storageProfile": {
@@ -61,12 +65,16 @@ WORLD = [
     ("PUT", C + "/galleries/gal/images/def/versions/1.0.0", {"location": "eastus", "properties": {
         "publishingProfile": {"targetRegions": [{"name": "eastus"}]},
         "storageProfile": {"source": {"id": "{sub}" + C + "/images/img"}}}}, True),
+    ("PUT", "/providers/Microsoft.MarketplaceOrdering/offerTypes/virtualmachine/publishers/"
+            "center-for-internet-security-inc/offers/cis-ubuntu-linux-2204-l1/plans/cis-ubuntu2204-l1-gen2/agreements"
+            "/current", {"properties": {"accepted": True}}, False),
 ]
 PATCHES = [
     ("PATCH", "/resourcegroups/rg-fuzz"),
     ("PATCH", C + "/virtualMachines/vm"),
     ("PATCH", C + "/disks/disk"),
     ("PATCH", C + "/snapshots/snap"),
+    ("PATCH", C + "/diskEncryptionSets/des"),
     ("PATCH", C + "/images/img"),
     ("PATCH", C + "/galleries/gal"),
     ("PATCH", C + "/galleries/gal/images/def"),

@@ -20,6 +20,20 @@ def marketplace(compute):
     require_marketplace(compute)
 
 
+def accept_terms(compute, plan):
+    """PUT the plan's Marketplace agreement accepted, through the compute client's pipeline (no SDK of its own)."""
+    from azure.core.rest import HttpRequest
+
+    subscription = compute._config.subscription_id  # pylint: disable=protected-access
+    path = (f"/subscriptions/{subscription}/providers/Microsoft.MarketplaceOrdering/offerTypes/virtualmachine"
+            f"/publishers/{plan['publisher']}/offers/{plan['product']}/plans/{plan['name']}/agreements/current")
+    response = compute._client.send_request(HttpRequest(  # pylint: disable=protected-access
+        "PUT", compute._client.format_url("{endpoint}" + path, endpoint=compute._config.base_url if hasattr(
+            compute._config, "base_url") else ""), params={"api-version": "2021-01-01"},
+        json={"properties": {"accepted": True}}))
+    assert response.status_code == 200, response.text()
+
+
 def error_of(raised):
     return raised.value.error
 
@@ -192,6 +206,7 @@ def test_paid_image_needs_a_plan(compute, nic, marketplace):
     assert raised.value.error.code == "VMMarketplaceInvalidInput"
     body = vm_body(nic, image=image)
     body["plan"] = {"name": image["sku"], "publisher": image["publisher"], "product": image["offer"]}
+    accept_terms(compute, body["plan"])  # a plan VM also needs its terms accepted (tests/sim/test_marketplace_terms.py)
     assert create_vm(compute, "rg-vm", "vm1", body).plan.name == image["sku"]
 
 

@@ -61,6 +61,7 @@ def test_vm_sizes_for_resize_keep_the_architecture(compute, nic, marketplace):
 
 # -- unmanaged (VHD) OS disk ----------------------------------------------------------------------
 def test_specialized_vhd_vm_has_no_disk_resource(compute, nic, fresh_sim):
+    fresh_sim.admin.settings(rules={"unmanaged_disks_retired": False})  # before the retirement (test_convert_to_managed.py)
     body = vm_body(nic, image=False, os_profile=None)
     body["properties"]["storageProfile"]["osDisk"] = {"name": "legacy-os", "createOption": "Attach", "osType": "Linux",
                                                       "vhd": {"uri": VHD}}

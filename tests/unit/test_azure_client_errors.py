@@ -14,6 +14,8 @@ from ansible_collections.goldenimage.azure.plugins.module_utils._azure_client im
     AzureError,
     AzureSession,
     azure_call,
+    bounded,
+    retries,
     retry_action,
     wait_for,
 )
@@ -66,24 +68,38 @@ def test_arm_get_error_names_the_outer_operation(session):
 
 
 def test_throttling_is_never_absent(fresh_sim, session):
-    # 1 + azure-core's 3 retries, all throttled
-    fresh_sim.admin.faults([{"method": "GET", "path": "resourcegroups/busy$", "status": 429, "times": 4}])
+    # throttled for good: the pipeline retries (Retry-After: 1) until the call's bound, then the 429 is raised
+    fresh_sim.admin.faults([{"method": "GET", "path": "resourcegroups/busy$", "status": 429}])
 
-    with pytest.raises(AzureError) as caught:
+    with bounded(2.5), pytest.raises(AzureError) as caught:
         azure_call("get group", session.resources().resource_groups.get, "busy", missing_ok=True)
 
     assert (caught.value.status_code, caught.value.code) == (429, "SubscriptionRequestsThrottled")
+    sent = arm_requests(fresh_sim, "GET", "/resourcegroups/busy")
+    assert 2 <= len(sent) <= 3  # retried, and never past the bound: a third retry would start after 3 s
+    assert [item["operation"] for item in retries()] == ["get group"] * (len(sent) - 1)
 
 
 def test_server_error_is_never_absent(fresh_sim, session):
     fresh_sim.admin.faults([{"method": "GET", "path": "resourcegroups/broken$", "status": 500,
-                             "code": "InternalServerError", "retry_after": 1, "times": 4}])
+                             "code": "InternalServerError", "retry_after": 1}])
     path = "/subscriptions/%s/resourcegroups/broken" % session.subscription_id
 
-    with pytest.raises(AzureError) as caught:
+    with bounded(1.5), pytest.raises(AzureError) as caught:
         azure_call("get group", session.arm_get, path, API, missing_ok=True)
 
     assert caught.value.status_code == 500
+    assert len(arm_requests(fresh_sim, "GET", "/resourcegroups/broken")) == 2
+
+
+def test_transient_errors_within_the_bound_are_retried_away(fresh_sim, session):
+    fresh_sim.admin.faults([{"method": "GET", "path": "resourcegroups/flaky$", "status": 503, "times": 2}])
+    session.resources().resource_groups.create_or_update("flaky", {"location": "eastus"})
+
+    group = azure_call("get group", session.resources().resource_groups.get, "flaky")
+
+    assert group.name == "flaky"
+    assert [(item["attempt"], item["reason"]) for item in retries()] == [(2, "GET 503"), (3, "GET 503")]
 
 
 def test_unreachable_endpoint_is_an_azure_error(fresh_sim, tmp_path):

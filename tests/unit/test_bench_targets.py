@@ -196,3 +196,30 @@ def test_pipeline_figures_are_judged_on_the_ratios_not_the_seconds():
     assert good["pipeline.wall_10_s"]["value"] == pytest.approx(53.2)
     with pytest.raises(ValueError):
         bench_pipeline.parallel_ratio(10.0, 0.0)
+
+
+def test_reliability_figures_judge_every_build_and_every_leftover():
+    from benchmarks import bench_reliability, run
+
+    ok = {item["name"]: item for item in bench_reliability.figures([(True, 30, 1)] * 8, 0)}
+    assert run.judge(list(ok.values())) == []
+    assert ok["reliability.retries_per_build"]["value"] == 30
+    one_failed = bench_reliability.figures([(True, 30, 1)] * 7 + [(False, 40, 2)], 0)
+    assert [item["name"] for item in one_failed if run.meets(item["value"], item["target"]) is False] == [
+        "reliability.builds_ok_25pct"]
+    left = bench_reliability.figures([(True, 30, 1)] * 8, 1)
+    assert [item["name"] for item in left if run.meets(item["value"], item["target"]) is False] == [
+        "reliability.leftovers"]
+
+
+def test_reliability_faults_reach_a_quarter_of_arm_requests_and_spare_entra():
+    from benchmarks import bench_reliability
+
+    assert 0.23 <= bench_reliability.fault_share() <= 0.27
+    rules = bench_reliability.lossy_rules()
+    assert {rule["action"] for rule in rules} == {"status", "drop", "drop_after"}
+    assert all(rule["path"] == "^/subscriptions/" for rule in rules)
+    log = [{"kind": "arm", "method": "POST", "fault": "drop_after"}, {"kind": "arm", "method": "GET", "fault": "drop_after"},
+           {"kind": "arm", "method": "PUT", "fault": "status"}, {"kind": "arm", "method": "PUT", "fault": None}]
+    assert len(bench_reliability.faulted(log)) == 3
+    assert len(bench_reliability.lost_writes(log)) == 1

@@ -12,6 +12,7 @@ from ...core.request import Reply
 from ...core.store import private
 from ..disks import models as compute_disk
 from . import models as life
+from . import unmanaged
 from .storage import managed_disk_ids
 
 # action -> (finisher/duration key, CRP's operation name in messages, power state at the end)
@@ -37,6 +38,8 @@ def _power_action(action):
         life.ensure_idle(req.sim, vm, label)
         if action in ("start", "restart") and record.get("generalized"):
             raise _not_allowed(vm, label, "generalized")
+        if action in ("start", "restart"):
+            unmanaged.check_start(req.sim, vm, label)
         if action == "restart" and record.get("power") != "running":
             raise _not_allowed(vm, label, record.get("power", "deallocated"))
         if action == "start" and record.get("power") == "deallocated":
@@ -144,4 +147,5 @@ def register(sim):
     sim.router.add("POST", f"{base}/generalize", generalize)
     sim.router.add("POST", f"{base}/runCommand", run_command)
     sim.ops.register_finisher("vm.run_command", finish_run_command)
+    unmanaged.register(sim)  # convertToManagedDisks and the /_azsim/unmanaged-vms seed
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 from ...core.errors import ArmError, property_change_not_allowed
+from ..disks import encryption_sets
 from . import image_sources as sources
 from ...core.resource import GroupResource
 
@@ -43,7 +44,23 @@ def build_properties(sim, props, location):
         raise ArmError(400, "InvalidParameter", "Either 'sourceVirtualMachine' or 'storageProfile' must be specified "
                        "for an image.", target="properties")
     built["hyperVGeneration"] = generation
+    _encryption(sim, props.get("storageProfile") or {}, built["storageProfile"], location)
     return built
+
+
+def _encryption(sim, wanted, storage, location):
+    """``osDisk.diskEncryptionSet`` / ``dataDisks[].diskEncryptionSet``: a DES in the image's region."""
+    des_id = ((wanted.get("osDisk") or {}).get("diskEncryptionSet") or {}).get("id")
+    if des_id:
+        des = encryption_sets.resolve(sim, des_id, location, "storageProfile.osDisk.diskEncryptionSet.id")
+        storage["osDisk"]["diskEncryptionSet"] = {"id": des["id"]}
+    by_lun = {entry.get("lun"): entry for entry in storage.get("dataDisks") or []}
+    for entry in wanted.get("dataDisks") or []:
+        des_id = (entry.get("diskEncryptionSet") or {}).get("id")
+        if des_id and entry.get("lun") in by_lun:
+            des = encryption_sets.resolve(sim, des_id, location,
+                                          f"storageProfile.dataDisks[{entry.get('lun')}].diskEncryptionSet.id")
+            by_lun[entry["lun"]]["diskEncryptionSet"] = {"id": des["id"]}
 
 
 def check_unchanged(existing, props):

@@ -23,6 +23,7 @@ TRANSITIONS = {
     "start": ("updating", "starting"),
     "restart": ("updating", "starting"),
     "delete": ("deleting", None),
+    "convert_to_managed": ("updating", None),
 }
 PROVISIONING_STATE = {"creating": "Creating", "updating": "Updating", "deleting": "Deleting"}
 

@@ -28,7 +28,9 @@ from ...core.request import Reply
 from ...core.resource import get_group_or_raise, validate_location
 from ...core.settings import merge
 from ...core.store import private, provider_id, public
+from ..marketplace import terms as marketplace_terms
 from ..disks import performance as disk_performance
+from ..disks import encryption_sets
 from ..disks import rules as disk_rules
 from ..guests.models import provision_vm
 from . import actions as vm_actions
@@ -38,6 +40,7 @@ from . import models as life
 from . import network as vm_network
 from . import sizes as vm_sizes
 from . import storage as vm_storage
+from . import unmanaged as vm_unmanaged
 from . import validation as vm_validation
 from .storage import VmTarget
 
@@ -67,12 +70,16 @@ def _create(req, body):
         raise missing_property("storageProfile")
     target = VmTarget(req.subscription, req.params["resourceGroupName"], name, vm_id, location, size)
     source = vm_storage.os_source(sim, target, storage)
+    vm_unmanaged.check_create(sim, storage, seeding=getattr(req, "seeding", False))
     vm_validation.check_plan(body, source)
+    marketplace_terms.check_terms(sim, req.subscription, body.get("plan"))  # a plan needs its terms accepted
     vm_validation.check_size_fits_image(size, source)
     vm_validation.check_security(props, source)
+    vm_validation.check_confidential(props, size)
+    encryption_sets.check_encryption_at_host(sim, props)  # needs the subscription feature EncryptionAtHost
     vm_validation.check_os_profile(name, props.get("osProfile"), source)
     vm_network.check_nics(sim, vm_id, props.get("networkProfile"))
-    security_type = (props.get("securityProfile") or {}).get("securityType")
+    security_type = vm_validation.disk_security_type(props)
     plan = vm_storage.plan_os_disk(sim, target, storage, source, security_type)
     vm_storage.plan_data_disks(sim, target, plan, storage.get("dataDisks") or [])
 

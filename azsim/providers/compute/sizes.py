@@ -32,6 +32,7 @@ class VmSize:
     premium_io: bool
     architecture: str = "x64"
     hyper_v_generations: tuple = ("V1", "V2")
+    confidential: str = ""  # "SNP" (AMD SEV-SNP) or "TDX" (Intel TDX): the size can run a ConfidentialVM
 
     @property
     def has_temp_disk(self):
@@ -63,6 +64,12 @@ SIZES = {size.name.lower(): size for size in [
     VmSize("Standard_D2ps_v5", "standardDPSv5Family", 2, 8 * _GIB, 4, 0, True, "Arm64", ("V2",)),
     VmSize("Standard_D4ps_v5", "standardDPSv5Family", 4, 16 * _GIB, 8, 0, True, "Arm64", ("V2",)),
     VmSize("Standard_D2pds_v5", "standardDPDSv5Family", 2, 8 * _GIB, 4, 75 * _GIB, True, "Arm64", ("V2",)),
+    # confidential VM sizes (Resource SKUs capability ConfidentialComputingType; Gen2 only)
+    VmSize("Standard_DC2as_v5", "standardDCASv5Family", 2, 8 * _GIB, 4, 0, True, "x64", ("V2",), "SNP"),
+    VmSize("Standard_DC4as_v5", "standardDCASv5Family", 4, 16 * _GIB, 8, 0, True, "x64", ("V2",), "SNP"),
+    VmSize("Standard_DC2ads_v5", "standardDCADSv5Family", 2, 8 * _GIB, 4, 75 * _GIB, True, "x64", ("V2",), "SNP"),
+    VmSize("Standard_EC2as_v5", "standardECASv5Family", 2, 16 * _GIB, 4, 0, True, "x64", ("V2",), "SNP"),
+    VmSize("Standard_DC2es_v5", "standardDCESv5Family", 2, 8 * _GIB, 4, 0, True, "x64", ("V2",), "TDX"),
     VmSize("Standard_E2s_v5", "standardESv5Family", 2, 16 * _GIB, 4, 0, True),
     VmSize("Standard_E4s_v5", "standardESv5Family", 4, 32 * _GIB, 8, 0, True),
     VmSize("Standard_F2s_v2", "standardFSv2Family", 2, 4 * _GIB, 4, 16 * _GIB, True),
@@ -101,7 +108,7 @@ def _capabilities(size):
         ("EphemeralOSDiskSupported", "True" if size.has_temp_disk and size.premium_io else "False"),
         ("AcceleratedNetworkingEnabled", "True" if size.vcpus >= 2 else "False"),
         ("MaxNetworkInterfaces", 2 if size.vcpus <= 2 else 4),
-    ]
+    ] + ([("ConfidentialComputingType", size.confidential)] if size.confidential else [])
     return [{"name": name, "value": str(value)} for name, value in pairs]
 
 

@@ -18,6 +18,7 @@ from ...core.store import provider_id
 from ..disks import models as compute_disk
 from ..disks import performance as perf
 from ..disks import rules as disk_rules
+from ..disks import encryption_sets
 from . import image_source as vm_image_source
 from .validation import check_data_disk_count
 from .image_source import ImageSource
@@ -186,6 +187,7 @@ def plan_data_disks(sim, target, plan, wanted, current=()):
         if disk_id and disk_id.lower() not in kept:
             plan.detach_ids.append(disk_id)
     plan.profile["dataDisks"] = result
+    encryption_sets.apply_vm_disks(sim, plan, target.location)  # managedDisk.diskEncryptionSet: a DES in the region
     return plan
 
 

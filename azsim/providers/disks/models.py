@@ -21,6 +21,7 @@ from ...core.resource import GroupResource
 from ...core.store import private
 from ..compute import image_source as vm_image_source
 from . import access
+from . import encryption_sets
 from . import performance as perf
 from . import rules
 
@@ -110,6 +111,11 @@ def sync_owner(sim, disk):
         if (managed.get("id") or "").lower() == disk["id"].lower():
             managed["storageAccountType"] = disk["sku"]["name"]
             entry["diskSizeGB"] = disk["properties"]["diskSizeGB"]
+            des_id = (disk["properties"].get("encryption") or {}).get("diskEncryptionSetId")
+            if des_id:  # the VM shows the disk's encryption set, as CRP does
+                managed["diskEncryptionSet"] = {"id": des_id}
+            else:
+                managed.pop("diskEncryptionSet", None)
 
 
 def busy(sim, disk):
@@ -214,8 +220,12 @@ def validated_changes(sim, disk, update):
     if "burstingEnabled" in props and props["burstingEnabled"] != current.get("burstingEnabled"):
         rules.check_bursting(disk["name"], sku, size, props["burstingEnabled"])
         changes["burstingEnabled"] = props["burstingEnabled"]
+    if "encryption" in props:  # a DES in the disk's region; changed only when unattached or VM deallocated
+        encryption = encryption_sets.disk_encryption(sim, props["encryption"], disk["location"])
+        if encryption_sets.check_encryption_change(disk, encryption):
+            changes["encryption"] = encryption
     for key in PLAIN_PROPERTIES:
-        if key in props and props[key] != current.get(key):
+        if key in props and props[key] != current.get(key) and key != "encryption":
             changes[key] = copy.deepcopy(props[key])
     return changes
 

@@ -22,6 +22,7 @@ from ...core.request import Reply
 from ...core.resource import validate_location
 from ...core.store import private, public
 from . import access, blobdata, dataplane, rules, snapshots
+from . import encryption_sets as des
 from . import performance as perf
 from .models import (DISKS, PLAIN_PROPERTIES, busy, creation_source, in_progress_error, new_disk, put_as_update,
                      register_finishers, validated_changes)
@@ -76,6 +77,7 @@ def _build_disk(req, body):
                                                            "burstingEnabled") if key in props and key != "osType"}
     if source.get("disk_state"):
         extra["diskState"] = source["disk_state"]
+    extra["encryption"] = des.disk_encryption(req.sim, props.get("encryption"), location)
     disk = new_disk(disk_id=DISKS.id(req), location=location, sku=sku, size_gb=size,
                     creation_data=source["creation_data"], os_type=os_type,
                     hyper_v_generation=props.get("hyperVGeneration") or source.get("hyper_v_generation"),
@@ -136,6 +138,7 @@ def register(sim):
     register_finishers(sim)
     register_snapshots(sim)
     register_access(sim)
+    register_encryption_sets(sim)
     dataplane.install(sim)
 
 
@@ -231,3 +234,37 @@ def delete_snapshot(req):
 def register_snapshots(sim):
     snapshots.SNAPSHOTS.register(sim, put_snapshot, patch_snapshot, delete_snapshot,
                                  finishers={"snapshot.create": lro_finish.settle, "snapshot.delete": lro_finish.remove})
+
+
+# -- disk encryption sets (the model and the rules: encryption_sets.py) ------------------------------
+def put_encryption_set(req):
+    existing = des.ENCRYPTION_SETS.existing(req)
+    body = req.json()
+    location = validate_location(req.sim, body.get("location"))
+    des.ENCRYPTION_SETS.check_location(existing, location)
+    stored = des.build(req.sim, des.ENCRYPTION_SETS.id(req), location, body, existing)
+    stored["properties"]["provisioningState"] = "Updating"
+    req.sim.store.put(stored)
+    reply_body = public(stored)
+    op = des.ENCRYPTION_SETS.start(req, "des.write", stored, duration="disk.update")
+    return Reply(202, reply_body, req.sim.ops.headers(req, op, location_url=des.ENCRYPTION_SETS.url(req)))
+
+
+def patch_encryption_set(req):
+    existing = des.ENCRYPTION_SETS.or_404(req, des.ENCRYPTION_SETS.existing(req))
+    update = req.json()
+    merged = {"location": existing["location"], "tags": update.get("tags", existing.get("tags")),
+              "identity": update.get("identity") or existing.get("identity"),
+              "properties": {**public(existing)["properties"], **(update.get("properties") or {})}}
+    stored = des.build(req.sim, existing["id"], existing["location"], merged, existing)
+    req.sim.store.put(stored)
+    return Reply(200, public(stored))
+
+
+def delete_encryption_set(req):
+    return des.ENCRYPTION_SETS.begin_delete(req, "des.delete", duration="disk.delete", check=des.check_delete)
+
+
+def register_encryption_sets(sim):
+    des.ENCRYPTION_SETS.register(sim, put_encryption_set, patch_encryption_set, delete_encryption_set,
+                                 finishers={"des.write": lro_finish.settle, "des.delete": lro_finish.remove})

@@ -151,6 +151,12 @@ def check_tier_change(sim, disk, sku, size_gb, new_tier):
         raise operation_not_allowed(
             f"Changing the performance tier of disk '{name}' requires the disk to be detached or its virtual machine "
             f"'{disk.get('managedBy')}' to be deallocated.")
+    if int(disk["properties"].get("maxShares") or 1) > 1 and disk["properties"].get("diskState") == "Attached":
+        # Learn, "Performance tiers" restrictions: a shared disk's tier can't change while attached to running VMs.
+        raise operation_not_allowed(
+            f"The performance tier of shared disk '{name}' cannot be changed while it is attached to a running virtual "
+            f"machine ('{disk.get('managedBy')}'). Stop (deallocate) every virtual machine the disk is attached to "
+            "first.")
     if current and perf.premium_tier(current) and perf.tier_rank(tier) < perf.tier_rank(current):
         hours = float(sim.settings.rule("tier_downgrade_cooldown_hours"))
         last = private(disk).get("last_tier_downgrade")

@@ -3,7 +3,8 @@
 Tokens and the bearer-token check are in ``models.py``.
 
 Works with azure-identity's ``ClientSecretCredential(authority=<sim>, disable_instance_discovery=True)``,
-with federated (client assertion) credentials, and with the App Service style managed-identity
+with federated (client assertion) credentials, with ``CertificateCredential`` (an assertion signed by a
+certificate registered in ``auth.client_certificates``: ``assertions.py``), and with the App Service style managed-identity
 endpoint (``IDENTITY_ENDPOINT`` + ``IDENTITY_HEADER``).
 """
 
@@ -13,7 +14,9 @@ import time
 import uuid
 
 from ...core.request import Reply
+from .assertions import InvalidAssertion, check_certificate_assertion, is_certificate_assertion
 from .models import IDENTITY_HEADER_VALUE, issue_token
+
 
 def _aad_error(status, error, description, code):
     now = time.strftime("%Y-%m-%d %H:%M:%SZ", time.gmtime())
@@ -67,6 +70,11 @@ def token(req):
     if "client_assertion" in form:
         if form.get("client_assertion_type") != "urn:ietf:params:oauth:client-assertion-type:jwt-bearer":
             return _aad_error(400, "invalid_request", "The client_assertion_type is invalid.", 50027)
+        if is_certificate_assertion(form["client_assertion"]):  # a certificate service principal
+            try:
+                check_certificate_assertion(form["client_assertion"], client_id, auth.get("client_certificates") or [])
+            except InvalidAssertion as err:
+                return _aad_error(401, "invalid_client", err.description, err.code)
     elif form.get("client_secret") != auth["client_secret"]:
         return _aad_error(401, "invalid_client",
                           f"Invalid client secret provided. Ensure the secret being sent in the request is the client "

@@ -13,6 +13,7 @@ from __future__ import annotations
 from ...core.errors import missing_property
 from ...core.resource import tags_of, validate_location
 from ...core.store import private, public
+from ..disks import encryption_sets
 from . import images, replication, versions
 from .images import security_type
 from .models import (
@@ -132,9 +133,11 @@ def _update_version(req, body, spec):
     props = body["properties"]
     before = replication.regions_of(props["publishingProfile"])
     if "publishingProfile" in raw:
-        props["publishingProfile"] = versions.publishing_profile(req.sim, raw["publishingProfile"] or {},
-                                                                 versions.normalize_region(body["location"]),
-                                                                 props["publishingProfile"])
+        wanted_profile = versions.publishing_profile(req.sim, raw["publishingProfile"] or {},
+                                                     versions.normalize_region(body["location"]),
+                                                     props["publishingProfile"])
+        versions.check_customer_key_regions(req.sim, body, wanted_profile)
+        props["publishingProfile"] = wanted_profile
     if "safetyProfile" in raw:
         props["safetyProfile"] = {**props.get("safetyProfile", {}), **(raw["safetyProfile"] or {})}
     after = replication.regions_of(props["publishingProfile"])
@@ -166,6 +169,9 @@ def put_version(req):
     check_region(source, location)
     check_compatible(source, definition, security_type(definition))
     profile = versions.publishing_profile(sim, raw.get("publishingProfile") or {}, location)
+    customer_key = encryption_sets.source_customer_key(sim, source.id)
+    if customer_key:  # a CMK-encrypted source: a DES for every target region and disk image
+        encryption_sets.check_gallery_regions(profile["targetRegions"], [disk["lun"] for disk in source.data_disks])
     body = {
         "id": VERSIONS.id(req),
         "name": name,
@@ -180,6 +186,8 @@ def put_version(req):
     }
     if source.guest:
         private(body).update(source.guest)
+    if customer_key:
+        private(body)["customer_key_luns"] = [disk["lun"] for disk in source.data_disks]
     return _begin_version(req, body, True, replication.regions_of(profile), "gallery_image_version.create")
 
 

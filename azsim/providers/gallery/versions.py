@@ -16,6 +16,8 @@ from __future__ import annotations
 import datetime as dt
 
 from ...core.errors import ArmError, property_change_not_allowed
+from ...core.store import private
+from ..disks import encryption_sets
 from . import replication
 from .models import VERSION_TYPE, normalize_region, region_name
 from .sources import source_reference
@@ -60,6 +62,9 @@ def publishing_profile(sim, raw, location, current=None):
                                           "publishingProfile.targetRegions.storageAccountType"),
             "excludeFromLatest": bool(item.get("excludeFromLatest", False)),
         })
+        encryption = encryption_sets.region_encryption(sim, item, key, "publishingProfile.targetRegions")
+        if encryption:  # a DES per disk image, in this region
+            regions[-1]["encryption"] = encryption
     if location not in seen:
         raise ArmError(400, "InvalidParameter", f"The gallery image version's region '{location}' must be one of the "
                        "target regions of the publishing profile.", target="publishingProfile.targetRegions")
@@ -131,3 +136,10 @@ def latest_version(sim, image_id, location=None):
         candidates.append(body)
     return max(candidates, key=_version_key) if candidates else None
 
+
+
+def check_customer_key_regions(sim, body, profile):
+    """A version from a customer-key source (recorded at create) needs a DES in every target region (400)."""
+    luns = private(body).get("customer_key_luns")
+    if luns is not None:
+        encryption_sets.check_gallery_regions(profile["targetRegions"], luns)

@@ -6,6 +6,10 @@
   removes one (a public IP bound to it keeps the address, where nothing listens any more).
 - A public IP binds the first free guest at create time (tag ``azsim-guest: <name>`` asks for one by
   name); deleting the IP, or its resource group, frees it.
+- Without a public IP (a private build), a VM whose primary NIC's primary IP configuration got the private address
+  of a free registered guest binds that guest to the IP configuration: the NIC's ``privateIPAddress`` is the address
+  the guest listens on, so whoever connects to the private address reaches it (docs/network-images.md, "Private
+  addresses"). Deleting the NIC, or its group, frees it.
 - :func:`provision_vm` runs the bound guest's ``provision_command`` the way Azure's provisioning agent
   applies osProfile. The VM provider calls it when a VM create finishes.
 
@@ -27,6 +31,7 @@ PROVISION_TIMEOUT_S = 120
 STDERR_TAIL = 2000
 PIP_TYPE = "microsoft.network/publicipaddresses"
 VM_TYPE = "microsoft.compute/virtualmachines"
+NIC_TYPE = "microsoft.network/networkinterfaces"
 
 
 class GuestPool:
@@ -128,6 +133,23 @@ class GuestPool:
                 entry["vm"] = None
             elif kind == VM_TYPE and (entry["vm"] or "").lower() == rid:
                 entry["vm"] = None
+            elif kind == NIC_TYPE and (entry["bound_to"] or "").lower().startswith(rid + "/ipconfigurations/"):
+                entry["bound_to"] = None  # a private binding goes with its NIC
+                entry["vm"] = None
+
+    def bind_private(self, config_id, address):
+        """The free guest listening on ``address`` bound to IP configuration ``config_id`` (a NIC without a public
+        IP), or the guest already bound to it, or None."""
+        for entry in self.guests.values():
+            if (entry["bound_to"] or "").lower() == (config_id or "").lower():
+                return entry
+        entry = next((item for item in self.guests.values() if item["address"] == address and not item["bound_to"]),
+                     None)
+        if entry is not None:
+            entry["bound_to"] = config_id
+            entry["vm"] = None
+            self.sim.store.touch()
+        return entry
 
 
 def pool(sim) -> GuestPool:
@@ -149,7 +171,10 @@ def guest_for_vm(sim, vm_body):
         return None
     config = _primary(nic.get("properties", {}).get("ipConfigurations"))
     pip_id = (((config or {}).get("properties") or {}).get("publicIPAddress") or {}).get("id")
-    return pool(sim).for_pip(pip_id) if pip_id else None
+    if pip_id:
+        return pool(sim).for_pip(pip_id)
+    address = ((config or {}).get("properties") or {}).get("privateIPAddress")
+    return pool(sim).bind_private(config.get("id"), address) if config and address else None
 
 
 def provision_payload(vm_body, os_profile, guest):

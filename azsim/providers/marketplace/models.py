@@ -296,6 +296,20 @@ class MarketplaceExtension:
             raise platform_image_not_found(publisher, offer, sku, version) from None
         return image_body(subscription, location, found)
 
+    def plans(self):
+        """Every purchase plan the catalog sells ({name, product, publisher}), at whatever level it is set."""
+        found, stack = [], [self.catalog.data]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, dict):
+                plan = node.get("plan")
+                if isinstance(plan, dict) and plan.get("name"):
+                    found.append(plan)
+                stack.extend(value for key, value in node.items() if key != "plan")
+            elif isinstance(node, list):
+                stack.extend(node)
+        return found
+
     # Only a catalog replaced at run time is saved, so --state restarts keep it.
     def dump(self):
         return {"catalog": self.catalog.data} if self.replaced else {}

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from ...core.errors import ArmError
 from ...core.request import Reply
+from . import terms
 from .models import (CatalogError, CatalogMiss, MarketplaceExtension, artifact_not_found, image_body, image_id,
                      location_id_name, normalize_location)
 
@@ -148,6 +149,7 @@ def restore_catalog(req):
 
 def register(sim):
     sim.extensions["marketplace"] = MarketplaceExtension(sim)
+    terms.register(sim)  # Microsoft.MarketplaceOrdering agreements
     add = sim.router.add
     add("GET", BASE + "/publishers", list_publishers)
     add("GET", OFFERS, list_offers)

@@ -120,9 +120,9 @@ def list_groups(req):
 
 
 def delete_group(req):
-    group = req.sim.store.get(_rg_id(req))
-    if group is None:
-        return Reply(204)  # ARM: deleting an absent group is a no-op
+    # ARM answers a DELETE of an absent group 404 ResourceGroupNotFound: ResourceGroups_Delete declares only 200 and
+    # 202 (resources.json), and the SDK refuses anything else - a 204 here would break a retried delete
+    group = get_group_or_raise(req.sim, req.subscription, req.params["resourceGroupName"])
     if group["properties"]["provisioningState"] != "Deleting":
         group["properties"]["provisioningState"] = "Deleting"
         req.sim.store.touch()

@@ -298,6 +298,189 @@ def ovf_user():
     return found.group(1).strip() if found else ""
 
 
+# ---- the temporary (resource) disk -------------------------------------------------------------------------
+# waagent and cloud-init configure the Azure resource disk of the build VM's size: waagent formats and mounts it
+# (ResourceDisk.Format, default mount point /mnt/resource) and puts a swap file on it (ResourceDisk.EnableSwap);
+# cloud-init's mounts module writes an fstab line for ephemeral0 (/dev/disk/cloud/azure_resource-part1 on /mnt,
+# comment=cloudconfig). A VM made from the image on a size without a resource disk (v5/v6 without 'd') then waits
+# for that device at boot, or fails to mount it. cc_mounts only rewrites its lines when it has something to mount,
+# so on such a size it leaves the image's line as it was.
+WAAGENT_CONF = "/etc/waagent.conf"
+WAAGENT_TEMP_DISK = (("ResourceDisk.Format", "n"), ("ResourceDisk.EnableSwap", "n"), ("ResourceDisk.SwapSizeMB", "0"))
+TEMP_DISK_MODES = ("nofail", "remove")
+TEMP_DISK_DROPIN = "/etc/cloud/cloud.cfg.d/91-goldenimage-temp-disk.cfg"
+CLOUD_INIT_DEFAULT_OPTIONS = "defaults,nofail,x-systemd.requires=cloud-init.service,_netdev"
+
+
+def waagent_setting(text, key):
+    """The last uncommented value of ``key`` in waagent.conf text, or None."""
+    found = re.findall(r"^[ \t]*" + re.escape(key) + r"[ \t]*=[ \t]*(\S*)", text, re.MULTILINE)
+    return found[-1] if found else None
+
+
+def resource_mount_point():
+    value = waagent_setting(read_text(WAAGENT_CONF), "ResourceDisk.MountPoint")
+    return (value or "/mnt/resource").rstrip("/") or "/mnt/resource"
+
+
+def swap_file_candidates():
+    """waagent's swap file (ResourceDisk.MountPoint/swapfile) and the usual other places on the resource disk."""
+    found = []
+    for path in (resource_mount_point() + "/swapfile", "/mnt/resource/swapfile", "/mnt/swapfile"):
+        if path not in found:
+            found.append(path)
+    return found
+
+
+def waagent_conf_text(text):
+    """(new text, changes) with ResourceDisk.Format=n, EnableSwap=n and SwapSizeMB=0."""
+    changes = []
+    for key, value in WAAGENT_TEMP_DISK:
+        pattern = re.compile(r"^([ \t]*" + re.escape(key) + r"[ \t]*=[ \t]*)(\S*)(.*)$", re.MULTILINE)
+        if not pattern.search(text):
+            text = text + ("" if not text or text.endswith("\n") else "\n") + "%s=%s\n" % (key, value)
+            changes.append("%s: add %s=%s" % (WAAGENT_CONF, key, value))
+            continue
+        for found in pattern.finditer(text):
+            if found.group(2) != value:
+                changes.append("%s: %s=%s -> %s" % (WAAGENT_CONF, key, found.group(2), value))
+        text = pattern.sub(lambda found: found.group(1) + value + found.group(3), text)
+    return text, changes
+
+
+def fstab_fields(line):
+    """The fields of an fstab entry (options as the 4th, padded), or None for comments and blank lines."""
+    stripped = line.strip()
+    if not stripped or stripped.startswith("#"):
+        return None
+    fields = stripped.split()
+    if len(fields) == 3 and ("," in fields[2] or "=" in fields[2]):
+        fields = [fields[0], fields[1], "auto", fields[2]]  # old cloud-init lines without a type
+    while len(fields) < 4:
+        fields.append("auto" if len(fields) == 2 else "defaults")
+    return fields
+
+
+def is_resource_disk_entry(fields, mount_point):
+    options = fields[3].split(",")
+    return fields[2] != "swap" and (
+        fields[0].startswith("/dev/disk/cloud/azure_resource") or fields[0] in ("ephemeral0", "/dev/ephemeral0")
+        or ("comment=cloudconfig" in options and fields[1].rstrip("/") in ("/mnt", mount_point))
+        or fields[1].rstrip("/") == mount_point)
+
+
+def nofail_options(options, timeout):
+    parts = [part for part in options.split(",") if part and part != "nobootwait"
+             and not part.startswith("x-systemd.device-timeout=")]
+    wanted = [part for part in ("nofail", "x-systemd.device-timeout=%ds" % timeout) if part not in parts]
+    if "comment=cloudconfig" in parts:  # cloud-init's marker stays last, as it writes it
+        index = parts.index("comment=cloudconfig")
+        parts[index:index] = wanted
+    else:
+        parts += wanted
+    return ",".join(parts)
+
+
+def fstab_text(text, mode, timeout):
+    """(new /etc/fstab text, changes): swap entries for the resource disk's swap file dropped; resource disk
+    entries given nofail and a device timeout (mode nofail) or dropped (mode remove)."""
+    mount_point, swaps = resource_mount_point(), swap_file_candidates()
+    out, changes = [], []
+    for line in text.splitlines(True):
+        fields = fstab_fields(line)
+        if fields and fields[2] == "swap" and fields[0] in swaps:
+            changes.append("/etc/fstab: remove swap entry " + line.strip())
+            continue
+        if fields and is_resource_disk_entry(fields, mount_point):
+            if mode == "remove":
+                changes.append("/etc/fstab: remove " + line.strip())
+                continue
+            options = nofail_options(fields[3], timeout)
+            if options != fields[3]:
+                fields[3] = options
+                new = "\t".join(fields) + "\n"
+                changes.append("/etc/fstab: %s -> %s" % (line.strip(), new.strip()))
+                line = new
+        out.append(line)
+    return "".join(out), changes
+
+
+def cloud_init_present():
+    return os.path.isfile("/usr/bin/cloud-init") or os.path.isdir("/etc/cloud/cloud.cfg.d")
+
+
+def dropin_text(mode, timeout):
+    head = ("#cloud-config\n# Written by the goldenimage.azure.deprovision role (deprovision_temp_disk_mount=%s):\n"
+            "# the image must boot on VM sizes with and without a temporary (resource) disk.\n" % mode)
+    if mode == "remove":
+        return head + ("# No fstab entry for the resource disk (ephemeral0): the device alone, without a mount point.\n"
+                       "mounts:\n  - [ephemeral0]\n")
+    return head + ("# The options cloud-init's mounts module gives the ephemeral0 entry: nofail and a bounded wait.\n"
+                   'mount_default_fields: [null, null, auto, "%s,x-systemd.device-timeout=%ds", "0", "2"]\n'
+                   % (CLOUD_INIT_DEFAULT_OPTIONS, timeout))
+
+
+def temp_disk_plan():
+    """What the temporary disk steps would change (read only); refuses (exit 4) bad settings first."""
+    mode, timeout = CONFIG.get("temp_disk_mount", "nofail"), CONFIG.get("temp_disk_device_timeout", 10)
+    if mode not in TEMP_DISK_MODES:
+        refuse("deprovision_temp_disk_mount must be one of %s, not %r" % (", ".join(TEMP_DISK_MODES), mode))
+    if isinstance(timeout, bool) or not isinstance(timeout, int) or timeout < 1:
+        refuse("deprovision_temp_disk_device_timeout must be a whole number of seconds, at least 1, not %r"
+               % (timeout,))
+    waagent_changes = []
+    if CONFIG.get("temp_disk_waagent", True) and os.path.isfile(WAAGENT_CONF):
+        waagent_changes = waagent_conf_text(read_text(WAAGENT_CONF))[1]
+    swaps = [path for path in swap_file_candidates() if os.path.lexists(path)] if CONFIG.get(
+        "temp_disk_waagent", True) else []
+    fstab_changes = fstab_text(read_text("/etc/fstab"), mode, timeout)[1] if os.path.isfile("/etc/fstab") else []
+    dropin = cloud_init_present() and read_text(TEMP_DISK_DROPIN) != dropin_text(mode, timeout)
+    return {"mode": mode, "device_timeout": timeout, "waagent_conf": waagent_changes, "swap_files": swaps,
+            "fstab": fstab_changes, "cloud_init_dropin": TEMP_DISK_DROPIN if dropin else None}
+
+
+def swapoff(path):
+    swaps = [line.split()[0] for line in read_text("/proc/swaps").splitlines()[1:] if line.split()]
+    if path in swaps and shutil.which("swapoff"):
+        rc, _out, err = run(["swapoff", path])
+        if rc != 0:
+            errors.append("swapoff %s failed: %s" % (path, err.strip()))
+
+
+def write_like(path, text, mode=0o644):
+    """replace_file with the file's own owner and mode, or root and ``mode`` for a new file."""
+    if os.path.exists(path):
+        replace_file(path, text, path)
+        return
+    tmp = path + ".deprovision"
+    with open(tmp, "w") as handle:
+        handle.write(text)
+    os.chmod(tmp, mode)
+    os.rename(tmp, path)
+
+
+def apply_temp_disk(mode, timeout):
+    if CONFIG.get("temp_disk_waagent", True):
+        if os.path.isfile(WAAGENT_CONF):
+            text, changes = waagent_conf_text(read_text(WAAGENT_CONF))
+            if changes:
+                replace_file(WAAGENT_CONF, text, WAAGENT_CONF)
+                actions.extend(changes)
+        for path in swap_file_candidates():
+            if os.path.lexists(path):
+                swapoff(path)
+                remove(path)
+    if os.path.isfile("/etc/fstab"):
+        text, changes = fstab_text(read_text("/etc/fstab"), mode, timeout)
+        if changes:
+            replace_file("/etc/fstab", text, "/etc/fstab")
+            actions.extend(changes)
+    if cloud_init_present() and read_text(TEMP_DISK_DROPIN) != dropin_text(mode, timeout):
+        os.makedirs(os.path.dirname(TEMP_DISK_DROPIN), exist_ok=True)
+        write_like(TEMP_DISK_DROPIN, dropin_text(mode, timeout))
+        actions.append("wrote " + TEMP_DISK_DROPIN)
+
+
 def plan():
     """Who is deleted, with which homes; refuse (exit 4) what must not be deprovisioned, before any change."""
     build_user = CONFIG["build_user"] or os.environ.get("SUDO_USER") or os.environ.get("DOAS_USER") or ""
@@ -323,7 +506,8 @@ def plan():
                   key_users=[user for user in [build_user] if user and user != "root"])
     state = [os.path.join("/var/lib/cloud", name) for name in os.listdir("/var/lib/cloud")] if os.path.isdir(
         "/var/lib/cloud") else []
-    return {"build_user": build_user, "users": delete_users, "user_homes": user_homes,
+    temp_disk = temp_disk_plan()
+    return {"build_user": build_user, "users": delete_users, "user_homes": user_homes, "temp_disk": temp_disk,
             "ovf_env_present": os.path.isfile(os.path.join(WAAGENT_STATE, "ovf-env.xml")),
             "cloud_init_clean": cloud_init and (any(path != "/var/lib/cloud/data" for path in state)
                                                 or os.path.exists("/var/log/cloud-init.log"))}
@@ -418,6 +602,9 @@ if CONFIG["reset_machine_id"]:
                 os.unlink(dbus_id)
             os.symlink("/etc/machine-id", dbus_id)
             actions.append("linked /var/lib/dbus/machine-id to /etc/machine-id")
+# The temporary disk: waagent.conf, its swap file, the fstab entries, cloud-init's drop-in.
+TEMP_DISK = PLAN["temp_disk"]
+apply_temp_disk(TEMP_DISK["mode"], TEMP_DISK["device_timeout"])
 # Logs last: userdel, usermod and sudo above all log.
 if CONFIG["clean_logs"]:
     clean_logs()
@@ -508,6 +695,13 @@ if CONFIG["lock_root_password"]:
     check("root_password_locked", root_locked())
 extra_left = [match for path in CONFIG["extra_paths"] for match in glob.glob(path)]
 check("extra_paths_absent", not extra_left, " ".join(extra_left))
+# The temporary disk, read back from the guest's files: nothing left to change.
+TEMP_DISK_AFTER = temp_disk_plan()
+check("temp_disk_waagent_conf", not TEMP_DISK_AFTER["waagent_conf"], "; ".join(TEMP_DISK_AFTER["waagent_conf"]))
+check("temp_disk_swap_file_absent", not TEMP_DISK_AFTER["swap_files"], " ".join(TEMP_DISK_AFTER["swap_files"]))
+check("temp_disk_fstab", not TEMP_DISK_AFTER["fstab"], "; ".join(TEMP_DISK_AFTER["fstab"]))
+if cloud_init_present():
+    check("temp_disk_cloud_init_dropin", TEMP_DISK_AFTER["cloud_init_dropin"] is None, TEMP_DISK_DROPIN)
 check("no_errors", not errors, "; ".join(errors))
 
 failed = sorted(name for name, result in checks.items() if not result["ok"])
@@ -520,5 +714,8 @@ print(json.dumps({
     "users": users,
     "users_removed_by_role": [user for user in fallback if not user_exists(user)],
     "actions": actions,
+    "temp_disk": {"mode": TEMP_DISK["mode"], "device_timeout": TEMP_DISK["device_timeout"],
+                  "changes": TEMP_DISK["waagent_conf"] + ["removed " + path for path in TEMP_DISK["swap_files"]]
+                  + TEMP_DISK["fstab"] + (["wrote " + TEMP_DISK_DROPIN] if TEMP_DISK["cloud_init_dropin"] else [])},
 }))
 sys.exit(0 if not failed else 3)
