@@ -80,6 +80,7 @@ def figures(outcomes, leftover_count, builds=BUILDS):
 
 
 def _build(sim, tmp, index):
+    from benchmarks.bench_pipeline import _clients
     from tests.guest import gi_build
 
     sim.admin.reset()
@@ -102,14 +103,6 @@ def _build(sim, tmp, index):
     if not succeeded:
         sys.stderr.write("reliability build %d failed (rc %s): %s\n" % (index, run.rc, run.stdout[-1500:]))
     return (succeeded, len(faulted(log)), len(lost_writes(log))), left
-
-
-def _clients(sim):
-    from azure.mgmt.compute import ComputeManagementClient
-    from azure.mgmt.resource.resources import ResourceManagementClient
-
-    credential = sim.credential()
-    return (sim.client(ResourceManagementClient, credential), sim.client(ComputeManagementClient, credential))
 
 
 def run(sim):

@@ -118,3 +118,15 @@ def pytest_make_collect_report(collector):
 
 def pytest_configure(config):
     os.environ.setdefault("ANSIBLE_LOCAL_TEMP", os.path.join(os.path.dirname(__file__), "output", "ansible-tmp"))
+
+
+@pytest.fixture(autouse=True)
+def _one_task_per_test():
+    """The ARM layer records retries per process, for one task (a module run clears it at its session's start):
+    each test starts with an empty record, as a task does, whatever ran before it in this worker."""
+    import sys
+
+    errors = sys.modules.get("ansible_collections.goldenimage.azure.plugins.module_utils._azure_errors")
+    if errors is not None:
+        errors.retries(clear=True)
+    yield

@@ -243,9 +243,7 @@ class AzureSession:
             from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
             from azure.core.rest import HttpRequest
 
-            request = HttpRequest(method, self._url(path), params=query, json=body) if body is not None else \
-                HttpRequest(method, self._url(path), params=query)
-            response = self._pipeline().send_request(request)
+            response = self._pipeline().send_request(HttpRequest(method, self._url(path), params=query, json=body))
             if response.status_code >= 400:
                 error_class = ResourceNotFoundError if response.status_code == 404 else HttpResponseError
                 raise error_class(response=response)

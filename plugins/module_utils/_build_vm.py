@@ -41,7 +41,7 @@ from ansible_collections.goldenimage.azure.plugins.module_utils import _temp_dis
 from ansible_collections.goldenimage.azure.plugins.module_utils import _disks
 from ansible_collections.goldenimage.azure.plugins.module_utils import _vm_security
 from ansible_collections.goldenimage.azure.plugins.module_utils import _encryption
-from ansible_collections.goldenimage.azure.plugins.module_utils._group_delete import delete_group_until_gone
+from ansible_collections.goldenimage.azure.plugins.module_utils._group_delete import delete_group_until_gone, gone as _gone
 
 
 # Letters, digits, '-', '_' and '.', starting with a letter or digit and not ending with '.': no path parts
@@ -52,7 +52,6 @@ RUN_ID = re.compile(r"^[A-Za-z0-9][-A-Za-z0-9_]{0,63}$")
 ANY_SOURCES = ("*", "any", "internet", "0.0.0.0/0", "::/0", "0.0.0.0")
 
 PORTS = {"linux": 22, "windows": 5986}
-GONE_CODES = ("ResourceGroupNotFound", "ResourceNotFound", "NotFound")
 
 
 # -- validation ---------------------------------------------------------------------------------
@@ -237,26 +236,12 @@ def check_data_disks(data_disks, default_sku="Premium_LRS", parameter="data_disk
     return disks
 
 
-def size_capabilities(compute, location, vm_size):
-    """The capabilities of ``vm_size`` in ``location`` ({name: value}) from the Resource SKUs list (as _temp_disk reads
-    ``MaxResourceVolumeMB``; the vmSizes list is deprecated), or None if the location does not offer it."""
-    location = normalize_location(location)
-    skus = azure_call("list resource SKUs in %s" % location, lambda: [
-        _wire(item) for item in compute.resource_skus.list(filter="location eq '%s'" % location)])
-    for sku in skus or []:
-        if str(sku.get("resourceType") or "").lower() != "virtualmachines":
-            continue
-        if str(sku.get("name") or "").lower() == str(vm_size or "").lower():
-            return {str(item.get("name")): item.get("value") for item in sku.get("capabilities") or []}
-    return None
-
-
-def check_data_disk_count(compute, location, vm_size, data_disks, parameter="data_disks"):
+def check_data_disk_count(region, location, vm_size, data_disks, parameter="data_disks"):
     """Refuse more data disks than ``vm_size`` takes (``MaxDataDiskCount``), and Premium SSD data disks on a size
-    without premium storage (``PremiumIO``): one read of the region's SKUs, none without data disks."""
+    without premium storage (``PremiumIO``). ``region``: ``_temp_disk.list_capabilities`` of the location."""
     if not data_disks:
         return None
-    capabilities = size_capabilities(compute, location, vm_size)
+    capabilities = region.get(str(vm_size or "").lower())
     try:
         limit = int((capabilities or {})["MaxDataDiskCount"])
     except (KeyError, TypeError, ValueError):
@@ -582,15 +567,15 @@ def create(session, p, check_mode=False):
                 image_reference=image_ref, allowed_sources=sources, data_disks=data_disks)
     if p.get("subnet_id"):  # the user's subnet must exist, in the build's region, outside the build group
         spec["subnet_id"] = read_subnet(session, p["subnet_id"], p["location"], resource_group)["id"]
-    # The size's data disk limit, read before anything is created (only when there are data disks).
-    check_data_disk_count(session.compute(), p["location"], p["vm_size"], data_disks)
+    # One Resource SKUs read, before anything is created: the size's data disk limit and its temporary disk.
+    region = _temp_disk.list_capabilities(session.compute(), p["location"])
+    check_data_disk_count(region, p["location"], p["vm_size"], data_disks)
     # The disk encryption set: exists, in the build's subscription and region (a read, before anything is created).
     spec["disk_encryption_set"] = _encryption.check(session.compute(), p, session.subscription_id)
     changed, facts = ensure_present(session.resources(), session.network(), session.compute(), spec,
                                     p["wait_timeout"], check_mode)
     result = dict(facts)
-    # Whether the size has a temporary (resource) disk: one Resource SKUs read (also in check mode, a read).
-    result["temp_disk"] = _temp_disk.lookup(session.compute(), p["location"], p["vm_size"])
+    result["temp_disk"] = _temp_disk.temp_disk(_temp_disk.sizes_from_capabilities(region), p["vm_size"])
     result.update(disk_encryption_set=spec["disk_encryption_set"], encryption_at_host=bool(p.get("encryption_at_host")))
     result.update(changed=changed, build_id=p["build_id"], resource_group=resource_group, vm_name=vm_name)
     return result
@@ -720,10 +705,6 @@ def set_disk_tier(compute, resource_group, disk_name, tier, timeout):
 
 
 # -- absent -------------------------------------------------------------------------------------
-def _gone(err):
-    return getattr(err, "status_code", None) == 404 or getattr(err, "code", None) in GONE_CODES
-
-
 def delete_group(resources, resource_group, build_id, wait=True, wait_timeout=1800, check_mode=False, run_id=None):
     """Delete a temporary build group. Returns (changed, facts); an absent group is success.
 

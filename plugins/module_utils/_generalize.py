@@ -24,6 +24,21 @@ from ansible_collections.goldenimage.azure.plugins.module_utils._azure_client im
 DEPROVISIONED_TAG = TAG_DEPROVISIONED
 
 
+# The options naming one existing VM (doc fragment goldenimage.azure.vm) and their rules.
+VM_TARGET_SPEC = {"name": {"type": "str"}, "resource_group": {"type": "str"}, "id": {"type": "str"}}
+VM_TARGET_RULES = {"mutually_exclusive": [("id", "name")], "required_one_of": [("id", "name")],
+                   "required_by": {"name": "resource_group"}}
+
+
+def target_vm(session, params):
+    """(compute client, resource group, name) of the VM the VM_TARGET_SPEC ``params`` name; a VM id is acted on in
+    its own subscription, with the same credential. Raises AzureError (a malformed id names ``id``)."""
+    subscription, resource_group, name = resolve_vm(params["name"], params["resource_group"], params["id"])
+    if subscription:
+        session = session.for_subscription(subscription, parameter="id")
+    return session.compute(), resource_group, name
+
+
 def resolve_vm(name=None, resource_group=None, vm_id=None):
     """(subscription or None, resource_group, name) from either name + resource_group or a VM id.
 

@@ -21,12 +21,13 @@ from ansible_collections.goldenimage.azure.plugins.module_utils._azure_client im
 from ansible_collections.goldenimage.azure.plugins.module_utils._azure_waits import failure_kind
 from ansible_collections.goldenimage.azure.plugins.module_utils._arm_wire import wire as _wire
 
-GONE_CODES = ("ResourceGroupNotFound", "ResourceNotFound")
+GONE_CODES = ("ResourceGroupNotFound", "ResourceNotFound", "NotFound")  # NotFound: NRP's child resources
 _RECHECK_SECONDS = 2.0
 _LISTED = 20  # resources named in the message; the rest are counted
 
 
 def gone(err):
+    """A 404 (or ARM's not-found codes): what a delete was for is gone."""
     return getattr(err, "status_code", None) == 404 or getattr(err, "code", None) in GONE_CODES
 
 

@@ -63,30 +63,28 @@ def ensure_terms(session, plan, accept, check_mode=False, where="build"):
 
 
 def plan_terms(session, builds, plans, check_mode=False):
-    """Terms of every build whose base has a plan: ({build name: facts}, changed); one error lists every refusal."""
-    terms, changed, problems, seen = {}, False, [], {}
+    """Terms of every build whose base has a plan: ({build name: facts}, changed). A plan's terms are read once and
+    accepted when any build on it sets ``accept_terms``; one error lists every build whose terms stay unaccepted."""
+    by_plan = {}
     for build in builds:
         plan = plans.get(build["name"]) or {}
-        if not all(plan.get(key) for key in ("name", "product", "publisher")):
-            continue
-        key = (plan["publisher"].lower(), plan["product"].lower(), plan["name"].lower())
+        if all(plan.get(key) for key in ("name", "product", "publisher")):
+            key = (plan["publisher"].lower(), plan["product"].lower(), plan["name"].lower())
+            by_plan.setdefault(key, (plan, []))[1].append(build)
+    terms, changed, problems = {}, False, []
+    for plan, users in by_plan.values():
+        accept = any(build.get("accept_terms") for build in users)
+        where = ", ".join("build '%s'" % build["name"] for build in users)
         try:
-            if key in seen and (seen[key]["accepted"] or not build.get("accept_terms")):
-                facts = seen[key]
-                if not facts["accepted"]:
-                    raise AzureError("build '%s': the Marketplace terms of %s are not accepted; set accept_terms: "
-                                     "true" % (build["name"], ":".join(key)), code="MarketplaceTermsNotAccepted")
-            else:
-                made, facts = ensure_terms(session, plan, bool(build.get("accept_terms")), check_mode,
-                                           "build '%s'" % build["name"])
-                changed = changed or made
-                seen[key] = facts
-            terms[build["name"]] = facts
+            made, facts = ensure_terms(session, plan, accept, check_mode, where)
         except AzureError as err:
             if err.code != "MarketplaceTermsNotAccepted":
                 raise
             problems.append(err.message)
+            continue
+        changed = changed or made
+        terms.update((build["name"], facts) for build in users)
     if problems:
-        raise AzureError("\n- ".join(["The Marketplace terms of %d build(s) are not accepted:" % len(problems)]
+        raise AzureError("\n- ".join(["The Marketplace terms of %d plan(s) are not accepted:" % len(problems)]
                                      + problems), code="MarketplaceTermsNotAccepted")
     return terms, changed

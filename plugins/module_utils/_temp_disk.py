@@ -26,18 +26,30 @@ CAPABILITY = "MaxResourceVolumeMB"
 
 
 # -- plain values -------------------------------------------------------------------------------------------
-def sizes_from_skus(skus):
-    """{size name (lower case): temporary disk MB} from Resource SKU wire dicts (other resource types skipped)."""
+def capabilities_from_skus(skus):
+    """{size name (lower case): {capability: value}} from Resource SKU wire dicts (other resource types skipped)."""
     out = {}
     for sku in skus or []:
         if str(sku.get("resourceType") or "").lower() != "virtualmachines" or not sku.get("name"):
             continue
-        capabilities = {str(item.get("name")): item.get("value") for item in sku.get("capabilities") or []}
-        try:
-            out[str(sku["name"]).lower()] = int(capabilities.get(CAPABILITY) or 0)
-        except (TypeError, ValueError):
-            out[str(sku["name"]).lower()] = 0
+        out[str(sku["name"]).lower()] = {str(item.get("name")): item.get("value") for item in sku.get("capabilities") or []}
     return out
+
+
+def sizes_from_capabilities(capabilities):
+    """{size name (lower case): temporary disk MB} from ``capabilities_from_skus``."""
+    out = {}
+    for name, values in capabilities.items():
+        try:
+            out[name] = int(values.get(CAPABILITY) or 0)
+        except (TypeError, ValueError):
+            out[name] = 0
+    return out
+
+
+def sizes_from_skus(skus):
+    """{size name (lower case): temporary disk MB} from Resource SKU wire dicts."""
+    return sizes_from_capabilities(capabilities_from_skus(skus))
 
 
 def temp_disk(sizes, vm_size):
@@ -87,18 +99,19 @@ def compare(build_size, build_disk, targets):
 
 
 # -- reads --------------------------------------------------------------------------------------------------
-def list_sizes(compute, location):
-    """{size name (lower case): temporary disk MB} for one location: one Resource SKUs list."""
+def list_capabilities(compute, location):
+    """{size name (lower case): {capability: value}} for one location: one Resource SKUs list (the one read that
+    build_vm's data disk limits and temporary disk report share)."""
     location = normalize_location(location)
     operation = "list resource SKUs in %s" % location
     skus = azure_call(operation, lambda: [wire(item) for item in compute.resource_skus.list(
         filter="location eq '%s'" % location)])
-    return sizes_from_skus(skus)
+    return capabilities_from_skus(skus)
 
 
-def lookup(compute, location, vm_size):
-    """``temp_disk`` of one size in one location (one request)."""
-    return temp_disk(list_sizes(compute, location), vm_size)
+def list_sizes(compute, location):
+    """{size name (lower case): temporary disk MB} for one location: one Resource SKUs list."""
+    return sizes_from_capabilities(list_capabilities(compute, location))
 
 
 def plan_builds(compute, builds):

@@ -20,25 +20,13 @@ description:
     the guest, unless O(force=true).
   - With O(state=deprovisioned) the module only records the tag C(goldenimage-deprovisioned) (an ISO-8601 UTC time)
     with a VM PATCH. An existing tag is kept.
-  - The POST actions are retried on HTTP 429 (throttling) and 409 "operation in progress", within O(wait_timeout).
+  - The POST actions follow the ARM layer's retry rule within O(wait_timeout) - throttling and 409 "operation in
+    progress" are retried; after a lost answer or a 5xx the VM is read again and the action counts as done once the
+    VM reached its state (deallocated, generalized); every retry is in RV(retries).
   - A VM that is already deallocated and generalized is left alone (one GET request).
 author:
   - goldenimage.azure contributors (@goldenimage)
 options:
-  name:
-    description:
-      - Name of the VM. Requires O(resource_group).
-      - Mutually exclusive with O(id).
-    type: str
-  resource_group:
-    description:
-      - Resource group of the VM named O(name).
-    type: str
-  id:
-    description:
-      - Resource id of the VM, instead of O(name) and O(resource_group).
-      - The VM is acted on in the subscription the id names (with the same credential), not in O(subscription_id).
-    type: str
   state:
     description:
       - V(generalized) deallocates the VM if needed and generalizes it if needed.
@@ -60,6 +48,7 @@ options:
     type: int
     default: 1800
 extends_documentation_fragment:
+  - goldenimage.azure.vm
   - goldenimage.azure.azure
   - goldenimage.azure.attributes
 attributes:
@@ -190,27 +179,18 @@ from ansible_collections.goldenimage.azure.plugins.module_utils._azure_module im
 def main():
     module = AzureModule(
         argument_spec=dict(
-            name=dict(type="str"),
-            resource_group=dict(type="str"),
-            id=dict(type="str"),
+            _generalize.VM_TARGET_SPEC,
             state=dict(type="str", choices=["generalized", "deprovisioned"], default="generalized"),
             force=dict(type="bool", default=False),
             wait_timeout=dict(type="int", default=1800),
         ),
-        mutually_exclusive=[("id", "name")],
-        required_one_of=[("id", "name")],
-        required_by={"name": "resource_group"},
         supports_check_mode=True,
+        **_generalize.VM_TARGET_RULES
     )
     params = module.params
     module.require_seconds(wait_timeout=1)
     try:
-        subscription, resource_group, name = _generalize.resolve_vm(params["name"], params["resource_group"],
-                                                                    params["id"])
-        session = module.session
-        if subscription:  # an id is acted on in its own subscription, with the same credential
-            session = session.for_subscription(subscription, parameter="id")
-        compute = session.compute()
+        compute, resource_group, name = _generalize.target_vm(module.session, params)
         if params["state"] == "deprovisioned":
             result = _generalize.mark_deprovisioned(compute, resource_group, name, check_mode=module.check_mode,
                                                     wait_timeout=params["wait_timeout"])

@@ -29,20 +29,6 @@ description:
 author:
   - goldenimage.azure contributors (@goldenimage)
 options:
-  name:
-    description:
-      - Name of the VM. Requires O(resource_group).
-      - Mutually exclusive with O(id).
-    type: str
-  resource_group:
-    description:
-      - Resource group of the VM named O(name).
-    type: str
-  id:
-    description:
-      - Resource id of the VM, instead of O(name) and O(resource_group).
-      - The VM is acted on in the subscription the id names (with the same credential), not in O(subscription_id).
-    type: str
   allow_deallocate:
     description:
       - Allow the task to deallocate a running or stopped VM for the conversion (Azure converts only deallocated
@@ -65,6 +51,7 @@ options:
     type: int
     default: 1800
 extends_documentation_fragment:
+  - goldenimage.azure.vm
   - goldenimage.azure.azure
   - goldenimage.azure.attributes
 attributes:
@@ -222,28 +209,20 @@ from ansible_collections.goldenimage.azure.plugins.module_utils._azure_module im
 def main():
     module = AzureModule(
         argument_spec=dict(
-            name=dict(type="str"),
-            resource_group=dict(type="str"),
-            id=dict(type="str"),
+            _generalize.VM_TARGET_SPEC,
             allow_deallocate=dict(type="bool", default=False),
             power_state=dict(type="str", choices=list(_managed_migration.POWER_TARGETS), default="restore"),
             wait_timeout=dict(type="int", default=1800),
         ),
-        mutually_exclusive=[("id", "name")],
-        required_one_of=[("id", "name")],
-        required_by={"name": "resource_group"},
         supports_check_mode=True,
+        **_generalize.VM_TARGET_RULES
     )
     params = module.params
     module.require_seconds(wait_timeout=1)
     try:
-        subscription, resource_group, name = _generalize.resolve_vm(params["name"], params["resource_group"],
-                                                                    params["id"])
-        session = module.session
-        if subscription:  # an id is acted on in its own subscription, with the same credential
-            session = session.for_subscription(subscription, parameter="id")
+        compute, resource_group, name = _generalize.target_vm(module.session, params)
         result = _managed_migration.migrate(
-            session.compute(), resource_group, name, allow_deallocate=params["allow_deallocate"],
+            compute, resource_group, name, allow_deallocate=params["allow_deallocate"],
             power_state=params["power_state"], check_mode=module.check_mode, wait_timeout=params["wait_timeout"])
     except AzureError as err:
         module.fail_azure(err)

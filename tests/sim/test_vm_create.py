@@ -20,18 +20,17 @@ def marketplace(compute):
     require_marketplace(compute)
 
 
-def accept_terms(compute, plan):
-    """PUT the plan's Marketplace agreement accepted, through the compute client's pipeline (no SDK of its own)."""
-    from azure.core.rest import HttpRequest
+def accept_terms(sim, home, plan):
+    """The plan's Marketplace terms accepted, as the collection's plan accepts them."""
+    import sys
 
-    subscription = compute._config.subscription_id  # pylint: disable=protected-access
-    path = (f"/subscriptions/{subscription}/providers/Microsoft.MarketplaceOrdering/offerTypes/virtualmachine"
-            f"/publishers/{plan['publisher']}/offers/{plan['product']}/plans/{plan['name']}/agreements/current")
-    response = compute._client.send_request(HttpRequest(  # pylint: disable=protected-access
-        "PUT", compute._client.format_url("{endpoint}" + path, endpoint=compute._config.base_url if hasattr(
-            compute._config, "base_url") else ""), params={"api-version": "2021-01-01"},
-        json={"properties": {"accepted": True}}))
-    assert response.status_code == 200, response.text()
+    from tests.harness import ensure_collection_path
+
+    sys.path.insert(0, ensure_collection_path())
+    from ansible_collections.goldenimage.azure.plugins.module_utils import _marketplace_terms
+    from ansible_collections.goldenimage.azure.plugins.module_utils._azure_client import AzureSession
+
+    _marketplace_terms.ensure_terms(AzureSession({}, environ=dict(sim.env, HOME=str(home))), plan, accept=True)
 
 
 def error_of(raised):
@@ -198,7 +197,7 @@ def test_user_data_only_with_expand(compute, nic, marketplace):
     assert compute.virtual_machines.get("rg-vm", "vm1", expand="userData").user_data == "IyEvYmluL3NoCmVjaG8gaGk="
 
 
-def test_paid_image_needs_a_plan(compute, nic, marketplace):
+def test_paid_image_needs_a_plan(compute, nic, marketplace, fresh_sim, tmp_path):
     image = {"publisher": "center-for-internet-security-inc", "offer": "cis-ubuntu-linux-2204-l1",
              "sku": "cis-ubuntu2204-l1-gen2", "version": "latest"}
     with pytest.raises(HttpResponseError) as raised:
@@ -206,7 +205,7 @@ def test_paid_image_needs_a_plan(compute, nic, marketplace):
     assert raised.value.error.code == "VMMarketplaceInvalidInput"
     body = vm_body(nic, image=image)
     body["plan"] = {"name": image["sku"], "publisher": image["publisher"], "product": image["offer"]}
-    accept_terms(compute, body["plan"])  # a plan VM also needs its terms accepted (tests/sim/test_marketplace_terms.py)
+    accept_terms(fresh_sim, tmp_path, body["plan"])  # a plan VM needs its terms accepted too (test_marketplace_terms)
     assert create_vm(compute, "rg-vm", "vm1", body).plan.name == image["sku"]
 
 
