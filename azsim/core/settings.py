@@ -89,6 +89,9 @@ DEFAULTS = {
         {"subscription_id": "00000000-0000-4000-8000-000000000002", "display_name": "azsim-secondary"},
     ],
     "locations": ["eastus", "eastus2", "westus2", "westus3", "northeurope", "westeurope", "uksouth", "swedencentral"],
+    # regions with availability zones (all of the above in Azure): zone-redundant storage (Standard_ZRS) needs one
+    "zonal_locations": ["eastus", "eastus2", "westus2", "westus3", "northeurope", "westeurope", "uksouth",
+                        "swedencentral"],
 }
 
 

@@ -19,6 +19,7 @@ from ansible_collections.goldenimage.azure.plugins.modules.build_hosts import ar
 from ansible_collections.goldenimage.azure.plugins.modules.build_vm import argument_spec as build_vm_spec
 from ansible_collections.goldenimage.azure.plugins.plugin_utils import _build_hosts
 from ansible_collections.goldenimage.azure.plugins.plugin_utils._in_process import SDK_LOADED  # imports the SDK once
+from ansible_collections.goldenimage.azure.plugins.plugin_utils._progress_relay import progress_label, relay
 
 
 class ActionModule(ActionBase):
@@ -58,8 +59,9 @@ class ActionModule(ActionBase):
         except _build_hosts.BuildHostsError as err:
             result["refused"] = str(err)
             return result
-        records = _build_hosts.create_all(session, items, prepared, check_mode, args["connect_timeout"],
-                                          args["wait_for_port"])
+        with relay(progress_label(self._task, task_vars), True):  # runs here, on the controller
+            records = _build_hosts.create_all(session, items, prepared, check_mode, args["connect_timeout"],
+                                              args["wait_for_port"])
         result["builds"] = {entry["name"]: entry for entry in records}
         result["changed"] = bool(result["keys_created"]) or any(entry["vm"].get("changed") for entry in records)
         made = retries()

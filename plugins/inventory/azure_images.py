@@ -123,6 +123,9 @@ options:
         C(image_outdated), C(image_current), C(image_unversioned) or C(image_unknown).
       - VMs that still have an unmanaged (VHD) disk are also in C(unmanaged_disks). Azure retired unmanaged disks and
         no longer starts such VMs; C(goldenimage.azure.vm_managed_disks) converts them.
+      - VMs with a disk that is not encrypted with a customer-managed key (no disk encryption set, or an unmanaged
+        disk) are in C(disks_not_customer_key), what a policy that demands customer-managed keys flags;
+        C(goldenimage.azure.disk_tier) with C(disk_encryption_set) changes them.
       - Set to V(false) to build only the groups of O(groups) and O(keyed_groups).
     type: bool
     default: true
@@ -143,6 +146,10 @@ notes:
     O(ansible_host_preference) asks for an address, which reads the network lists)."
   - "Disk variables (from the VM itself, at no cost): C(azure_unmanaged_disks) (the VHD blob URIs of the OS and data
     disks that are unmanaged) and C(azure_managed_disks) (V(true) when every disk is managed)."
+  - "Encryption at rest (from the VM itself, at no cost): C(azure_disk_encryption) with C(customer_key) (V(true) when
+    every disk is managed and names a disk encryption set), C(encryption_at_host) and C(disks), one entry per disk
+    (C(name), C(role), C(lun), C(managed), C(disk_encryption_set), and C(type), the exact encryption type such as
+    C(EncryptionAtRestWithPlatformAndCustomerKeys), read only with O(disk_details=true), else V(null))."
   - "Image variables: C(image_source) (C(kind), C(urn), C(publisher), C(offer), C(sku), C(id), C(definition_id),
     C(gallery), C(definition), C(requested_version), C(version)), C(image_latest) (C(version), C(urn), C(id),
     C(published_date)), C(image_status) (V(current), V(outdated), V(unversioned), V(unknown)),
@@ -218,6 +225,7 @@ _QUERY_OPTIONS = ("subscriptions", "resource_groups", "locations", "tags", "excl
                   "hostnames", "ansible_host_preference", "temp_disk", "disk_details")
 _NETWORK_CHOICES = ("private_ip", "public_ip", "public_fqdn")
 UNMANAGED_GROUP = "unmanaged_disks"  # VMs on retired unmanaged (VHD) disks
+PLATFORM_KEY_GROUP = "disks_not_customer_key"  # VMs with a disk not encrypted with a customer-managed key
 _CACHE_FORMAT = 1
 
 
@@ -383,6 +391,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                     groups.append(safe_group_name("image", record["image_group"]))
                 if record.get("azure_unmanaged_disks"):
                     groups.append(UNMANAGED_GROUP)  # what the unmanaged disks retirement stopped
+                if not (record.get("azure_disk_encryption") or {}).get("customer_key"):
+                    groups.append(PLATFORM_KEY_GROUP)  # what a customer-managed-key policy would flag
                 for group in groups:  # safe_group_name leaves only [a-z0-9_]: no template can survive in it
                     self.inventory.add_group(group)
                     self.inventory.add_child(group, hostname)

@@ -30,6 +30,7 @@ from ansible_collections.goldenimage.azure.plugins.module_utils._azure_errors im
     leave_call,
     record_retry,
 )
+from ansible_collections.goldenimage.azure.plugins.module_utils._progress import Ticker
 
 # 409 codes that mean "busy, try again" rather than "not allowed in this state".
 RETRYABLE_CONFLICT_CODES = frozenset(code.lower() for code in (
@@ -218,26 +219,30 @@ def _error_of(http):
     return None, None
 
 
-def wait_for(poller, operation, timeout):
+def wait_for(poller, operation, timeout, progress=None):
     """Wait for an LROPoller at most ``timeout`` seconds (None: no bound) and return its result.
 
     A timeout raises AzureError (code ``OperationTimedOut``) naming the operation and the timeout; a failed
-    operation raises the translated SDK error.
+    operation raises the translated SDK error. While waiting, a progress line (``_progress``) names the operation
+    every interval, with ``progress()`` (optional: the text of the current state, e.g. replication) appended.
     """
     deadline = None if timeout is None else time.monotonic() + float(timeout)
+    ticker = Ticker(operation, progress)
     thread = getattr(poller, "_thread", None)  # the LROPoller's own polling thread: its retries count here too
     poll_id = thread.ident if isinstance(thread, threading.Thread) and thread.ident else None
     previous = enter_call(operation, deadline, thread_id=poll_id) if poll_id else None
     try:
         while not poller.done():
             if deadline is None:
-                poller.wait(_POLL_SLICE)
+                poller.wait(ticker.slice(_POLL_SLICE))
+                ticker.tick()
                 continue
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise AzureError("timed out after %s seconds waiting for %s; the operation may still finish in Azure"
                                  % (_seconds(timeout), operation), code="OperationTimedOut", operation=operation)
-            poller.wait(min(remaining, _POLL_SLICE))
+            poller.wait(min(remaining, ticker.slice(_POLL_SLICE)))
+            ticker.tick()
         return poller.result()
     except AzureError:
         raise

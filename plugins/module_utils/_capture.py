@@ -17,6 +17,7 @@ import re
 import time
 
 from ansible_collections.goldenimage.azure.plugins.module_utils import _gallery as gallery_utils
+from ansible_collections.goldenimage.azure.plugins.module_utils import _gallery_lifecycle
 from ansible_collections.goldenimage.azure.plugins.module_utils import _resource_id
 from ansible_collections.goldenimage.azure.plugins.module_utils import _encryption
 from ansible_collections.goldenimage.azure.plugins.module_utils._arm_names import (  # noqa: F401  # check_names re-exported
@@ -369,6 +370,8 @@ def version_body(location, facts, publishing, tags):
     }
     if publishing.get("end_of_life_date"):
         profile["endOfLifeDate"] = publishing["end_of_life_date"]
+    if publishing.get("replication_mode"):
+        profile["replicationMode"] = publishing["replication_mode"]
     for item, region in zip(profile["targetRegions"], publishing["target_regions"]):
         if region.get("disk_encryption_set"):  # the region's set encrypts the OS and every data disk image
             item["encryption"] = _encryption.region_encryption(
@@ -412,13 +415,14 @@ def check_regions(params, list_locations):
 
 # -- orchestration -------------------------------------------------------------------------------
 def capture(compute, subscription_id, params, check_mode=False, compute_for=None,  # noqa: C901  # one linear plan
-            list_locations=None):
+            list_locations=None, list_vms=None):
     """The whole image_capture task; returns the module result.
 
     ``compute`` acts in ``subscription_id`` (the targets, named by resource group and name);
     ``compute_for(subscription)`` gives the client of a source id's own subscription (same credential).
     ``list_locations()`` -> the subscription's regions (``name``, ``displayName``), read only to check
-    the regions given. Names and versions are checked before any request.
+    the regions given. ``list_vms()`` -> the subscription's VMs, read only when ``gallery.keep_versions`` could
+    delete a version (a VM's version is kept). Names and versions are checked before any request.
     """
     deadline = time.monotonic() + params["wait_timeout"]
     timings = {}
@@ -540,6 +544,9 @@ def capture(compute, subscription_id, params, check_mode=False, compute_for=None
         result["diff"]["after"]["managed_image"] = _image_diff(after)
     if "gallery" in plan:
         _run_gallery(compute, plan["gallery"], facts, params, result, timings, deadline, check_mode)
+        if gallery_opts.get("keep_versions"):
+            _gallery_lifecycle.apply(compute, subscription_id, plan["gallery"], gallery_opts["keep_versions"], result,
+                                 deadline, check_mode, list_vms or (lambda: []))
     return result
 
 
@@ -646,7 +653,13 @@ def _plan_gallery(compute, facts, opts, tags, force, user_tags):
     publishing = {"target_regions": regions, "replica_count": opts.get("replica_count") or 1,
                   "storage_account_type": opts.get("storage_account_type") or "Standard_LRS",
                   "exclude_from_latest": opts.get("exclude_from_latest"),
-                  "end_of_life_date": opts.get("end_of_life_date")}
+                  "end_of_life_date": opts.get("end_of_life_date"),
+                  "replication_mode": opts.get("replication_mode")}
+    # end_of_life_days dates a new version only: an existing one keeps its date, so a re-run the next day is a no-op
+    new_publishing = dict(publishing, end_of_life_date=opts.get("end_of_life_date")
+                          or _gallery_lifecycle.end_of_life(opts.get("end_of_life_days")))
+    action = _gallery_lifecycle.check_replication_mode(existing_version, opts.get("replication_mode"), regions,
+                                                       location, action, force)
     update = None
     if action == "keep":
         update = publishing_update(existing_version, publishing, opts.get("target_regions") is not None, tags)
@@ -658,7 +671,7 @@ def _plan_gallery(compute, facts, opts, tags, force, user_tags):
         "location": location, "create_gallery": gallery is None, "create_definition": definition is None,
         "definition_body": def_body, "definition_facts": def_facts, "existing_version": existing_version,
         "existing_gallery": gallery, "existing_definition": definition,
-        "body": None if facts.get("missing") else version_body(location, facts, publishing, tags),
+        "body": None if facts.get("missing") else version_body(location, facts, new_publishing, tags),
         "keep_failed": opts.get("keep_failed"),
     }
 

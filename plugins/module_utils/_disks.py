@@ -5,7 +5,7 @@
 
 Flow: resolve the disks (by id, name or VM) -> validate every requested change against the documented
 rules (nothing is called that changes anything until every disk passes) -> decide whether the owning VM
-must be deallocated (SKU change while attached to a VM that is not deallocated) -> deallocate if allowed
+must be deallocated (SKU or encryption change while attached to a VM that is not deallocated) -> deallocate if allowed
 -> PATCH each disk -> restore the VM's power state (also after a failed PATCH).
 """
 
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import time
 
+from ansible_collections.goldenimage.azure.plugins.module_utils import _encryption
 from ansible_collections.goldenimage.azure.plugins.module_utils import _vmstate as vmstate
 from ansible_collections.goldenimage.azure.plugins.module_utils._azure_client import (
     AzureError,
@@ -61,6 +62,8 @@ def describe_disk(disk):
         "iops": p.get("diskIOPSReadWrite"),
         "mbps": p.get("diskMBpsReadWrite"),
         "disk_state": p.get("diskState"),
+        "encryption_type": (p.get("encryption") or {}).get("type") or _encryption.PLATFORM_KEY,
+        "disk_encryption_set": (p.get("encryption") or {}).get("diskEncryptionSetId"),
     }
 
 
@@ -83,8 +86,10 @@ def validate_request(sku=None, tier=None, size_gb=None, iops=None, mbps=None):
                          "not on %s (their performance follows size and tier)" % sku)
 
 
-def plan_disk(disk, role, sku=None, tier=None, size_gb=None, iops=None, mbps=None):
-    """The PATCH body a disk needs (``{}`` = nothing to do); raises AzureError on a rule violation."""
+def plan_disk(disk, role, sku=None, tier=None, size_gb=None, iops=None, mbps=None, encryption=None):
+    """The PATCH body a disk needs (``{}`` = nothing to do); raises AzureError on a rule violation.
+
+    ``encryption``: the disk's new ``encryption`` (``_encryption.disk_target_encryption``), None to keep it."""
     name = disk.get("name")
     current = describe_disk(disk)
     target_sku = sku or current["sku"]
@@ -121,6 +126,8 @@ def plan_disk(disk, role, sku=None, tier=None, size_gb=None, iops=None, mbps=Non
             patch_props["diskIOPSReadWrite"] = iops
         if mbps is not None and mbps != current["mbps"]:
             patch_props["diskMBpsReadWrite"] = mbps
+    if encryption:
+        patch_props["encryption"] = encryption
     if patch_props:
         body["properties"] = patch_props
     return body
@@ -148,6 +155,9 @@ def predict(disk, body):
             after["iops"] = after["mbps"] = None
     after["iops"] = p.get("diskIOPSReadWrite", after["iops"])
     after["mbps"] = p.get("diskMBpsReadWrite", after["mbps"])
+    if "encryption" in p:
+        after["encryption_type"] = p["encryption"]["type"]
+        after["disk_encryption_set"] = p["encryption"].get("diskEncryptionSetId")
     return after
 
 
@@ -158,7 +168,9 @@ def is_shared(disk):
 
 def needs_deallocation(body, role, disk=None):
     """True when Azure accepts this change only on an unattached disk or a deallocated VM."""
-    if "sku" in body:
+    # A SKU change, and a change of encryption ("Your existing disks must not be attached to a running VM in order
+    # for you to encrypt them", Learn, customer-managed keys for managed disks).
+    if "sku" in body or "encryption" in (body.get("properties") or {}):
         return True
     # The performance tier changes without downtime, except on a shared disk attached to a running VM
     # (Learn, "Performance tiers for managed disks", Restrictions).
@@ -229,13 +241,16 @@ def _select(vm, select, luns):
 
 
 def change_disks(compute, disks=None, vm=None, select=None, luns=None, sku=None, tier=None, size_gb=None,
-                 iops=None, mbps=None, allow_deallocate=False, check_mode=False, wait_timeout=1800):
+                 iops=None, mbps=None, disk_encryption_set=None, encryption_type=None, allow_deallocate=False,
+                 check_mode=False, wait_timeout=1800):
     """Apply the requested changes. ``disks``: list of (resource_group, name); ``vm``: (resource_group, name).
 
     Returns the module result. On failure after a change, the raised AzureError carries ``partial``.
     """
     deadline = time.monotonic() + wait_timeout
     validate_request(sku, tier, size_gb, iops, mbps)
+    _encryption.validate_disk_request(disk_encryption_set, encryption_type)
+    wants_encryption = disk_encryption_set is not None or encryption_type is not None
     vm_body = None
     targets = []  # dicts: role, lun, disk (wire) or None, vhd
     if vm is not None:
@@ -269,17 +284,20 @@ def change_disks(compute, disks=None, vm=None, select=None, luns=None, sku=None,
                             target["role"], target["lun"] = role, lun
 
     # -- validate and plan every disk before changing anything --------------------------------
+    des_cache = {}
     for target in targets:
         disk = target["disk"]
         if disk is None:
-            if any(value is not None for value in (sku, tier, size_gb, iops, mbps)):
+            if wants_encryption or any(value is not None for value in (sku, tier, size_gb, iops, mbps)):
                 raise AzureError("VM '%s' %s disk '%s' is unmanaged (a VHD in a storage account: %s); SKU, tier, "
-                                 "size and performance can only be changed on managed disks. Convert the VM to managed "
+                                 "size, performance and encryption can only be changed on managed disks. Convert the VM to managed "
                                  "disks first (goldenimage.azure.vm_managed_disks)."
                                  % (vm_body.get("name"), target["role"], target["name"], target["vhd"]))
             target["body"] = {}
             continue
-        target["body"] = plan_disk(disk, target["role"] or "data", sku, tier, size_gb, iops, mbps)
+        encryption = _encryption.disk_target_encryption(compute, disk, disk_encryption_set, encryption_type,
+                                                        des_cache)
+        target["body"] = plan_disk(disk, target["role"] or "data", sku, tier, size_gb, iops, mbps, encryption)
 
     power_before = vmstate.power_state(vm_body) if vm_body is not None else None
     must_deallocate = vm_body is not None and power_before != "deallocated" and any(
@@ -288,8 +306,8 @@ def change_disks(compute, disks=None, vm=None, select=None, luns=None, sku=None,
     if must_deallocate and not allow_deallocate:
         reasons = ["%s (%s)" % (t["disk"]["name"], ", ".join(_change_names(t["body"])))
                    for t in targets if t["body"] and needs_deallocation(t["body"], t["role"] or "data", t["disk"])]
-        raise AzureError("VM '%s' is %s; Azure changes a disk's SKU, grows an OS disk or changes the performance tier "
-                         "of a shared disk only while the disk is unattached or its VM is deallocated: %s. "
+        raise AzureError("VM '%s' is %s; Azure changes a disk's SKU or encryption, grows an OS disk or changes the "
+                         "performance tier of a shared disk only while the disk is unattached or its VM is deallocated: %s. "
                          "Set allow_deallocate=true to let this task "
                          "deallocate the VM, change the disks and restore its power state, or deallocate it first. "
                          "Nothing was changed." % (vm_body.get("name"), power_before, "; ".join(reasons)))
@@ -415,7 +433,8 @@ def _change_names(body):
     names = []
     if "sku" in body:
         names.append("sku")
-    mapping = {"diskSizeGB": "size_gb", "tier": "tier", "diskIOPSReadWrite": "iops", "diskMBpsReadWrite": "mbps"}
+    mapping = {"diskSizeGB": "size_gb", "tier": "tier", "diskIOPSReadWrite": "iops", "diskMBpsReadWrite": "mbps",
+               "encryption": "encryption"}
     for key in (body.get("properties") or {}):
         names.append(mapping.get(key, key))
     return names

@@ -79,6 +79,59 @@ def describe(encryption):
     return {"type": kind, "disk_encryption_set": des_id, "customer_key": bool(des_id) or kind in CUSTOMER_KEY_TYPES}
 
 
+# -- disk_tier: change a disk's encryption ---------------------------------------------------------------
+DISK_ENCRYPTION_TYPES = (PLATFORM_KEY, "EncryptionAtRestWithCustomerKey", "EncryptionAtRestWithPlatformAndCustomerKeys")
+CONFIDENTIAL_TYPES = ("ConfidentialVmEncryptedWithCustomerKey",)
+
+
+def validate_disk_request(des_id=None, encryption_type=None):
+    """disk_tier's encryption options, checked before any call. Raises AzureError naming the parameter."""
+    if encryption_type is not None and encryption_type not in DISK_ENCRYPTION_TYPES:
+        raise AzureError("encryption_type: '%s' is not a disk encryption type; use one of %s"
+                         % (encryption_type, ", ".join(DISK_ENCRYPTION_TYPES)))
+    if des_id and encryption_type == PLATFORM_KEY:
+        raise AzureError("disk_encryption_set: a disk encryption set means a customer-managed key; it cannot be given "
+                         "with encryption_type %s (leave disk_encryption_set out to go back to platform keys)"
+                         % PLATFORM_KEY)
+    if encryption_type not in (None, PLATFORM_KEY) and not des_id:
+        raise AzureError("encryption_type: %s needs disk_encryption_set (a disk encryption set in the disk's region)"
+                         % encryption_type)
+    if des_id:
+        parse_des(des_id)
+
+
+def disk_target_encryption(compute, disk, des_id=None, encryption_type=None, cache=None):
+    """The ``encryption`` a disk PATCH needs to reach what was asked, or None when the disk already has it.
+
+    The set must exist in the disk's subscription and region, and its ``encryptionType`` (customer key, or platform
+    and customer keys: double encryption) is what the disk gets; an ``encryption_type`` naming another fails."""
+    if des_id is None and encryption_type is None:
+        return None
+    props = disk.get("properties") or {}
+    name = disk.get("name")
+    current = props.get("encryption") or {"type": PLATFORM_KEY}
+    security = ((props.get("securityProfile") or {}).get("securityType") or "")
+    if current.get("type") in CONFIDENTIAL_TYPES or security.startswith("ConfidentialVM"):
+        raise AzureError("disk_encryption_set: disk '%s' is a Confidential VM disk (%s); its encryption is set when "
+                         "it is created and cannot be changed" % (name, security or current.get("type")))
+    if des_id:
+        cache = {} if cache is None else cache
+        key = (des_id.lower(), normalize_location(disk.get("location")))
+        if key not in cache:
+            cache[key] = read_des(compute, des_id, disk.get("location"), parse_id(disk["id"])["subscription"])
+        des = cache[key]
+        kind = (des.get("properties") or {}).get("encryptionType") or "EncryptionAtRestWithCustomerKey"
+        if encryption_type and encryption_type != kind:
+            raise AzureError("encryption_type: %s does not match disk encryption set '%s', whose type is %s (a set's "
+                             "type is fixed; use a set of the type you want)" % (encryption_type, des.get("name"), kind))
+        wanted = {"type": kind, "diskEncryptionSetId": des["id"]}
+    else:
+        wanted = {"type": PLATFORM_KEY}
+    same = (current.get("type") == wanted["type"] and (current.get("diskEncryptionSetId") or "").lower()
+            == (wanted.get("diskEncryptionSetId") or "").lower())
+    return None if same else wanted
+
+
 # -- image_capture: managed images and gallery versions ----------------------------------------------------
 def source_des(facts):
     """The disk encryption set a capture source's disks name (a VM's ``managedDisk.diskEncryptionSet``, a managed

@@ -183,7 +183,8 @@ def create_version(compute, resource_group, gallery, definition, version, body, 
     poller = azure_call(operation, compute.gallery_image_versions.begin_create_or_update, resource_group, gallery,
                         definition, version, body)
     try:
-        wait_for(poller, operation, max(1, deadline - time.monotonic()))
+        wait_for(poller, operation, max(1, deadline - time.monotonic()),
+                 progress=_replication_progress(compute, resource_group, gallery, definition, version))
     except AzureError as err:
         current = None
         try:
@@ -219,5 +220,23 @@ def update_version(compute, resource_group, gallery, definition, version, body, 
     operation = "update gallery image version '%s/%s/%s'" % (gallery, definition, version)
     poller = azure_call(operation, compute.gallery_image_versions.begin_update, resource_group, gallery, definition,
                         version, body)
-    wait_for(poller, operation, max(1, deadline - time.monotonic()))
+    wait_for(poller, operation, max(1, deadline - time.monotonic()),
+             progress=_replication_progress(compute, resource_group, gallery, definition, version))
     return get_version(compute, resource_group, gallery, definition, version)
+
+
+def replication_text(status):
+    """"replication InProgress - East US 40%, West Europe 35% (Replicating)" from ``replication()``."""
+    if not status or not status.get("regions"):
+        return None
+    return "replication %s - %s" % (status.get("aggregated_state") or "Unknown", ", ".join(
+        "%s %s%%%s" % (item["region"], item.get("progress") if item.get("progress") is not None else "?",
+                       "" if item.get("state") in ("Completed", "Replicating") else " (%s)" % item.get("state"))
+        for item in status["regions"]))
+
+
+def _replication_progress(compute, resource_group, gallery, definition, version):
+    """The progress detail of a version's write: its per-region replication, read when a line is due."""
+    def detail():
+        return replication_text(replication(get_version(compute, resource_group, gallery, definition, version)))
+    return detail

@@ -300,6 +300,7 @@ def vm_record(vm, sizes=None, nics=None, pips=None, disks=None):
         "azure_public_fqdn": None,
     }
     record.update(unmanaged_disk_facts(storage))
+    record["azure_disk_encryption"] = disk_encryption_facts(props, disks)
     if sizes is not None and size and size.lower() in sizes:
         record["azure_temp_disk"] = sizes[size.lower()] > 0
     if nics is not None:
@@ -326,3 +327,29 @@ def unmanaged_disk_facts(storage):
     uris = [(entry.get("vhd") or {}).get("uri") for entry in entries]
     uris = [uri for uri in uris if uri]
     return {"azure_unmanaged_disks": uris, "azure_managed_disks": not uris}
+
+
+def disk_encryption_facts(props, disks=None):
+    """``azure_disk_encryption``: how the VM's disks are encrypted at rest, from the VM body (each managed disk's
+    ``diskEncryptionSet``, a Confidential VM disk's ``securityProfile.diskEncryptionSet``, encryption at host) and,
+    with the disk list (``disks`` not None), each disk's exact ``encryption.type``. ``customer_key`` is true only when
+    every disk is managed and encrypted with a customer-managed key (a disk encryption set)."""
+    storage = props.get("storageProfile") or {}
+    entries = [("os", None, storage.get("osDisk") or {})]
+    entries += [("data", item.get("lun"), item) for item in storage.get("dataDisks") or []]
+    items = []
+    for role, lun, entry in entries:
+        managed = entry.get("managedDisk") or {}
+        des_id = ((managed.get("diskEncryptionSet") or {}).get("id")
+                  or ((managed.get("securityProfile") or {}).get("diskEncryptionSet") or {}).get("id"))
+        disk = (disks or {}).get(str(managed.get("id")).lower()) if managed.get("id") else None
+        encryption = ((disk or {}).get("properties") or {}).get("encryption") or {}
+        items.append({"name": entry.get("name"), "role": role, "lun": lun, "managed": bool(managed.get("id")),
+                      "disk_encryption_set": encryption.get("diskEncryptionSetId") or des_id,
+                      # exact only from the disk list; None = not read
+                      "type": encryption.get("type") if disk is not None else None})
+    return {
+        "customer_key": all(item["managed"] and item["disk_encryption_set"] for item in items),
+        "encryption_at_host": bool((props.get("securityProfile") or {}).get("encryptionAtHost")),
+        "disks": items,
+    }

@@ -49,6 +49,7 @@ BUILD_DEFAULTS = {
     "customize_tasks": "",
     "customize_roles": [],
     "accept_terms": False,
+    "create_resource_groups": False,
 }
 OS_TYPES = {"linux": "Linux", "windows": "Windows"}
 SECURITY_TYPES = ("Standard", "TrustedLaunch", "ConfidentialVM")
@@ -148,8 +149,9 @@ def normalize_builds(builds, defaults=None, run_id="", base_dir=None):
                     where, tasks, "" if os.path.isabs(tasks) else
                     " (a relative path is taken from the definition directory %s)" % base_dir))
             build["customize_tasks"] = path
-        if not isinstance(build.get("accept_terms"), bool):
-            problems.append("%s: accept_terms must be true or false, not %r" % (where, build.get("accept_terms")))
+        for flag in ("accept_terms", "create_resource_groups"):
+            if not isinstance(build.get(flag), bool):
+                problems.append("%s: %s must be true or false, not %r" % (where, flag, build.get(flag)))
         roles = build.get("customize_roles") or []
         build["customize_roles"] = [roles] if isinstance(roles, str) else list(roles)
         out.append(build)
@@ -224,13 +226,17 @@ def check_build_vm(build, base):
 
 # -- 3. outputs ---------------------------------------------------------------------------------------------
 class _Groups:
-    """Resource group existence, read once per group."""
+    """Resource group existence, read once per group. A missing output group of a build with
+    ``create_resource_groups: true`` is noted in ``to_create`` (created by :func:`create_groups` only once the
+    whole plan passed) instead of failing."""
 
     def __init__(self, client, subscription_id):
-        self.client, self.subscription_id, self.known = client, subscription_id, {}
+        self.client, self.subscription_id, self.known, self.to_create = client, subscription_id, {}, {}
 
-    def check(self, name, parameter):
+    def check(self, name, parameter, build=None, location=None):
         key = name.lower()
+        if key in self.to_create:
+            return
         if key not in self.known:
             from ansible_collections.goldenimage.azure.plugins.module_utils._custom_images import _missing_parent
 
@@ -243,14 +249,33 @@ class _Groups:
                 self.known[key] = err
         if self.known[key] is not None:
             err = self.known[key]
-            raise AzureError("%s: %s" % (parameter, err.message), status_code=404, code=err.code)
+            if build and build.get("create_resource_groups"):
+                self.to_create[key] = {"name": name, "location": arm_names.normalize_location(location or build["location"]),
+                                       "parameter": parameter, "tags": dict(build.get("tags") or {})}
+                return
+            raise AzureError("%s: %s (set create_resource_groups: true to let the job create it)"
+                             % (parameter, err.message), status_code=404, code=err.code)
+
+
+def create_groups(client, groups, tags=None, check_mode=False):
+    """Create the output resource groups the plan found missing (``create_resource_groups``), after every check
+    passed. They hold outputs, so they carry the run's tags, never the temporary build tags, and stay after the run.
+    Returns [{"name", "location", "created"}] (``created`` false in check mode)."""
+    out = []
+    for item in groups.to_create.values():
+        if not check_mode:
+            azure_call("create resource group '%s'" % item["name"], client.resources().resource_groups.create_or_update,
+                       item["name"], {"location": item["location"], "tags": dict(tags or {}, **item["tags"])})
+        out.append({"name": item["name"], "location": item["location"], "created": not check_mode,
+                    "parameter": item["parameter"]})
+    return out
 
 
 def plan_managed_image(compute, groups, build, facts):
     opts = build["managed_image"]
     name, rg = opts["name"], opts["resource_group"]
     capture_utils.check_image_source(facts)  # Trusted Launch / Confidential VM: Azure refuses managed images
-    groups.check(rg, "managed_image.resource_group")
+    groups.check(rg, "managed_image.resource_group", build, opts.get("location"))
     existing = vmstate.wire(azure_call("get managed image '%s'" % name, compute.images.get, rg, name,
                                        missing_ok=True))
     action = "create"
@@ -276,7 +301,7 @@ def plan_managed_image(compute, groups, build, facts):
 
 def plan_gallery(compute, groups, build, facts, tags):
     opts = dict(build["gallery"])
-    groups.check(opts["resource_group"], "gallery.resource_group")
+    groups.check(opts["resource_group"], "gallery.resource_group", build, opts.get("location"))
     user_tags = dict(tags)
     step = capture_utils._plan_gallery(compute, facts, opts, dict(tags, **{capture_utils.BUILD_ID_TAG: build["build_id"]}),
                                        False, user_tags)
@@ -301,13 +326,13 @@ def plan_gallery(compute, groups, build, facts, tags):
             "create_definition": step["create_definition"], "definition_facts": definition}
 
 
-def plan_outputs(client, builds, bases, tags=None, list_locations=None):
+def plan_outputs(client, builds, bases, tags=None, list_locations=None, groups=None):
     """{build name: {"managed_image": plan | None, "gallery_image_version": plan | None}}; raises one error
     listing every clash, before anything is created. ``list_locations()`` -> the subscription's regions, read once
     when a build names target regions or output locations (image_capture's region check)."""
     compute = client.compute()
     subscription_id = client.subscription_id
-    groups = _Groups(client, subscription_id)
+    groups = groups or _Groups(client, subscription_id)
     problems, codes, plans = [], [], {}
     images, versions = {}, {}
     regions = []
@@ -501,7 +526,8 @@ def build_plan(client, builds, defaults=None, run_id="", base_dir=None, tags=Non
                check_mode=False):
     """The whole plan: {"builds": [...], "summary": [...], "warnings": [...], "timings": {...}, "changed"}.
 
-    ``changed`` is True only when Marketplace terms were accepted (a build with ``accept_terms: true``).
+    ``changed`` is True only when Marketplace terms were accepted (a build with ``accept_terms: true``) or output
+    resource groups were created (``create_resource_groups: true``).
     """
     started = time.monotonic()
     base_dir = base_dir or os.getcwd()
@@ -513,7 +539,9 @@ def build_plan(client, builds, defaults=None, run_id="", base_dir=None, tags=Non
             client, normalized, {build["name"]: bases[build["name"]].get("plan") for build in normalized}, check_mode)
     except AzureError as err:
         raise _error(err.message, err.code, status_code=err.status_code) from None
-    plans = plan_outputs(client, normalized, bases, tags, list_locations=lambda: _list_locations(client))
+    groups = _Groups(client, client.subscription_id)
+    plans = plan_outputs(client, normalized, bases, tags, list_locations=lambda: _list_locations(client), groups=groups)
+    created_groups = create_groups(client, groups, tags, check_mode)
     # The temporary disk of the build size against the target sizes (only builds that give target_sizes read).
     temp_disks, temp_warnings = temp_disk_utils.plan_builds(client.compute(), normalized) if any(
         build.get("target_sizes") for build in normalized) else ({}, [])
@@ -531,5 +559,6 @@ def build_plan(client, builds, defaults=None, run_id="", base_dir=None, tags=Non
             item["terms"] = terms[build["name"]]
         item["summary"] = describe(item, item["outputs"])
         out.append(item)
-    return {"builds": out, "summary": [item["summary"] for item in out], "warnings": warnings, "changed": accepted,
+    return {"builds": out, "summary": [item["summary"] for item in out], "warnings": warnings,
+            "changed": accepted or bool(created_groups), "resource_groups": created_groups,
             "timings": {"resolve": round(resolved - started, 3), "plan": round(time.monotonic() - resolved, 3)}}

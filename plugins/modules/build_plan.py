@@ -19,7 +19,8 @@ description:
     name that exists, a gallery version that exists, a gallery image definition that cannot take the version
     (OS type or state, Hyper-V generation, architecture, security type), a missing gallery or resource group, a
     managed image from a Trusted Launch VM - and two builds of one run that have the same output.
-  - Only reads, except for one write the user asks for - accepting a plan image's Marketplace terms (C(accept_terms)).
+  - Only reads, except for the writes the user asks for - accepting a plan image's Marketplace terms (C(accept_terms))
+    and creating missing output resource groups (C(create_resource_groups)), both only after every check passed.
     It runs in check mode too, and reports what a run would build.
   - The first step of the playbook C(goldenimage.azure.build_golden_image); usable on its own to check a vars file.
 author:
@@ -45,6 +46,11 @@ options:
         the plan then accepts them (C(changed=true); in check mode it only reports it), as
         C(az vm image terms accept) does. Gallery definitions created from such a build carry the plan
         (C(purchasePlan)), so VMs from the image can be deployed.
+      - C(create_resource_groups) (optional, V(false) by default, in a build or in O(defaults)). A missing output
+        resource group (C(managed_image.resource_group), C(gallery.resource_group)) fails the plan, naming the
+        parameter, unless it is V(true); the plan then creates it in the output's location (C(managed_image.location)
+        or C(gallery.location), else the build's C(location)) with the run's tags, once every other check passed
+        (C(changed=true); in check mode it only reports it). The group holds outputs and stays after the run.
     type: list
     elements: dict
     required: true
@@ -191,6 +197,14 @@ builds:
       description: The build's line of RV(summary).
       type: str
       sample: "ubuntu: managed image rg-images/img-ubuntu (create) from Canonical:ubuntu-24_04-lts:server:24.04.202411200"
+resource_groups:
+  description:
+    - The output resource groups the plan created (or, in check mode, would create) for builds with
+      C(create_resource_groups), each with the parameter that named it.
+  returned: success
+  type: list
+  elements: dict
+  sample: [{"name": "rg-golden-images", "location": "westeurope", "created": true, "parameter": "gallery.resource_group"}]
 definition:
   description:
     - Where the build definition lives (O(base_dir)) and its git commit (V(unknown) outside a git work tree);

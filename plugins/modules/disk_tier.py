@@ -8,16 +8,17 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 ---
 module: disk_tier
-short_description: Change the SKU, performance tier, size or IOPS/throughput of managed disks, deallocating their VM when Azure requires it
+short_description: Change the SKU, performance tier, size, IOPS/throughput or encryption of managed disks, deallocating their VM when Azure requires it
 version_added: 1.0.0
 description:
-  - Sets the storage SKU, the Premium SSD performance tier, the size and the provisioned IOPS and throughput of one
-    managed disk, several, or the disks of a VM (OS disk, data disks by LUN, or all).
+  - Sets the storage SKU, the Premium SSD performance tier, the size, the provisioned IOPS and throughput and the
+    encryption at rest (platform key, customer-managed key or both through a disk encryption set) of one managed
+    disk, several, or the disks of a VM (OS disk, data disks by LUN, or all).
   - Every requested change is checked against Azure's documented rules before any call that changes something
     (tier only on Premium SSD and never below the size's baseline tier, P60-P80 only above 4 TiB, sizes never
     shrink, IOPS/throughput only on PremiumV2_LRS and UltraSSD_LRS, PremiumV2/Ultra never as an OS disk). A
     refusal names the parameter and changes nothing.
-  - "VM-aware: Azure changes a disk's SKU (and grows an OS disk, or changes the performance tier of a shared disk,
+  - "VM-aware: Azure changes a disk's SKU or its encryption (and grows an OS disk, or changes the performance tier of a shared disk,
     one with C(maxShares) above 1) only while the disk is unattached or its VM is deallocated; the tier of other
     Premium SSD disks changes without downtime. With O(allow_deallocate=true) the module deallocates the VM,
     changes the disks and restores the
@@ -87,6 +88,24 @@ options:
     description:
       - Provisioned read/write throughput in MB/s (PremiumV2_LRS and UltraSSD_LRS only).
     type: int
+  disk_encryption_set:
+    description:
+      - Resource id of a disk encryption set (C(Microsoft.Compute/diskEncryptionSets)) to encrypt the disks with a
+        customer-managed key. The set must exist in the disks' subscription and in each disk's region; the disks get
+        the set's encryption type (V(EncryptionAtRestWithCustomerKey), or V(EncryptionAtRestWithPlatformAndCustomerKeys)
+        for double encryption).
+      - Checked (read) before anything changes, also in check mode.
+      - Leave it out with O(encryption_type=EncryptionAtRestWithPlatformKey) to go back to platform-managed keys.
+      - A change of encryption is VM-aware like a SKU change (see O(allow_deallocate)). Confidential VM disks keep the
+        encryption they were created with.
+    type: str
+  encryption_type:
+    description:
+      - The disks' encryption type. V(EncryptionAtRestWithPlatformKey) (no O(disk_encryption_set)) returns them to
+        platform-managed keys; the customer-key types need O(disk_encryption_set) and must match its type.
+      - Defaults to the type of O(disk_encryption_set).
+    type: str
+    choices: [EncryptionAtRestWithPlatformKey, EncryptionAtRestWithCustomerKey, EncryptionAtRestWithPlatformAndCustomerKeys]
   allow_deallocate:
     description:
       - Allow the task to deallocate the VM the disks are attached to when a change requires it, and to restore its
@@ -107,7 +126,7 @@ attributes:
     details: Validates everything and reports the predicted facts, including whether the VM would be deallocated.
   diff_mode:
     support: full
-    details: Shows each disk's SKU, tier, size, IOPS and throughput before and after.
+    details: Shows each disk's SKU, tier, size, IOPS, throughput and encryption before and after.
   action_group:
     support: full
     membership:
@@ -146,6 +165,20 @@ EXAMPLES = r"""
     luns: [0]
     iops: 6000
     mbps: 250
+
+- name: Encrypt every disk of the build VM with a customer-managed key (deallocates and restarts it)
+  goldenimage.azure.disk_tier:
+    vm: build-vm
+    resource_group: rg-build
+    select: all
+    disk_encryption_set: /subscriptions/00000000-0000-4000-8000-000000000001/resourceGroups/rg-keys/providers/Microsoft.Compute/diskEncryptionSets/des-weu
+    allow_deallocate: true
+
+- name: Return a detached disk to platform-managed keys
+  goldenimage.azure.disk_tier:
+    name: [data1]
+    resource_group: rg-build
+    encryption_type: EncryptionAtRestWithPlatformKey
 
 - name: Store a detached disk on Standard SSD
   goldenimage.azure.disk_tier:
@@ -188,15 +221,20 @@ disks:
       description: What changed (or would change).
       type: list
       elements: str
-      sample: [sku, tier]
+      sample: [sku, tier, encryption]
     before:
-      description: V(sku), V(tier), V(size_gb), V(iops), V(mbps) and V(disk_state) before.
+      description:
+        - V(sku), V(tier), V(size_gb), V(iops), V(mbps), V(disk_state), V(encryption_type) and V(disk_encryption_set)
+          (the set's id, null with platform keys) before.
       type: dict
-      sample: {"sku": "Standard_LRS", "tier": null, "size_gb": 30, "iops": 500, "mbps": 60, "disk_state": "Attached"}
+      sample: {"sku": "Standard_LRS", "tier": null, "size_gb": 30, "iops": 500, "mbps": 60, "disk_state": "Attached",
+               "encryption_type": "EncryptionAtRestWithPlatformKey", "disk_encryption_set": null}
     after:
       description: The same facts after the change, as Azure reports them (predicted in check mode).
       type: dict
-      sample: {"sku": "Premium_LRS", "tier": "P30", "size_gb": 30, "iops": 5000, "mbps": 200, "disk_state": "Reserved"}
+      sample: {"sku": "Premium_LRS", "tier": "P30", "size_gb": 30, "iops": 5000, "mbps": 200, "disk_state": "Reserved",
+               "encryption_type": "EncryptionAtRestWithCustomerKey",
+               "disk_encryption_set": "/subscriptions/00000000-0000-4000-8000-000000000001/resourceGroups/rg-keys/providers/Microsoft.Compute/diskEncryptionSets/des-weu"}
     iops:
       description: Read/write IOPS of the result (the disk's C(diskIOPSReadWrite)).
       type: int
@@ -277,7 +315,7 @@ retries:
     - {"operation": "read resource group 'gi-build-1'", "attempt": 2, "reason": "GET 503", "wait": 1.0}
 """
 
-from ansible_collections.goldenimage.azure.plugins.module_utils import _disks, _vmstate
+from ansible_collections.goldenimage.azure.plugins.module_utils import _disks, _encryption, _vmstate
 from ansible_collections.goldenimage.azure.plugins.module_utils import _temp_disk
 from ansible_collections.goldenimage.azure.plugins.module_utils._azure_client import (
     AzureError,
@@ -285,6 +323,8 @@ from ansible_collections.goldenimage.azure.plugins.module_utils._azure_client im
 from ansible_collections.goldenimage.azure.plugins.module_utils._azure_module import (
     AzureModule,
 )
+
+CHANGE_OPTIONS = ("sku", "tier", "size_gb", "iops", "mbps", "disk_encryption_set", "encryption_type")
 
 
 def main():
@@ -301,6 +341,8 @@ def main():
             size_gb=dict(type="int"),
             iops=dict(type="int"),
             mbps=dict(type="int"),
+            disk_encryption_set=dict(type="str"),
+            encryption_type=dict(type="str", choices=list(_encryption.DISK_ENCRYPTION_TYPES)),
             allow_deallocate=dict(type="bool", default=False),
             wait_timeout=dict(type="int", default=1800),
         ),
@@ -313,8 +355,8 @@ def main():
     module.require_seconds(wait_timeout=1)
     if (p["select"] or p["luns"]) and not p["vm"]:
         module.fail_json(msg="select and luns choose the disks of a VM; they need vm")
-    if not any(p[key] is not None for key in ("sku", "tier", "size_gb", "iops", "mbps")):
-        module.fail_json(msg="nothing to change: give at least one of sku, tier, size_gb, iops, mbps")
+    if not any(p[key] is not None for key in CHANGE_OPTIONS):
+        module.fail_json(msg="nothing to change: give at least one of %s" % ", ".join(CHANGE_OPTIONS))
     try:
         disks = vm = None
         subscription = parameter = None  # an id is acted on in its own subscription
@@ -338,6 +380,7 @@ def main():
         result = _disks.change_disks(
             session.compute(), disks=disks, vm=vm, select=p["select"], luns=p["luns"], sku=p["sku"],
             tier=p["tier"], size_gb=p["size_gb"], iops=p["iops"], mbps=p["mbps"],
+            disk_encryption_set=p["disk_encryption_set"], encryption_type=p["encryption_type"],
             allow_deallocate=p["allow_deallocate"], check_mode=module.check_mode, wait_timeout=p["wait_timeout"])
     except AzureError as err:
         module.fail_azure(err)

@@ -188,8 +188,9 @@ options:
             type: str
             required: true
           replica_count:
-            description: Replicas in this region; defaults to O(gallery.replica_count).
+            description: Replicas in this region (C(regionalReplicaCount)); defaults to O(gallery.replica_count).
             type: int
+            aliases: [regional_replica_count]
           storage_account_type:
             description: Storage of this region's replicas; defaults to O(gallery.storage_account_type).
             type: str
@@ -220,8 +221,38 @@ options:
             set.
         type: bool
       end_of_life_date:
-        description: End-of-life date of the version (ISO 8601, for example V(2027-12-31T00:00:00Z)).
+        description:
+          - End-of-life date of the version (ISO 8601, for example V(2027-12-31T00:00:00Z)),
+            C(publishingProfile.endOfLifeDate). An existing version is brought to this date.
+          - Mutually exclusive with O(gallery.end_of_life_days).
         type: str
+      end_of_life_days:
+        description:
+          - End of life of a new version this many days after the day it is created (midnight UTC).
+          - Only a version the task creates gets it; an existing version keeps its date, so a re-run on a later day
+            changes nothing.
+        type: int
+      replication_mode:
+        description:
+          - C(publishingProfile.replicationMode) of a new version. V(Shallow) publishes without copying the image
+            (faster, for tests and short-lived images) and keeps the version in the gallery's region with one replica;
+            other target regions or replica counts are refused before anything is created.
+          - A version's replication mode cannot change; an existing version with another mode fails unless
+            O(force=true), which replaces it. Unset, a new version gets Azure's default (V(Full)).
+        type: str
+        choices: [Full, Shallow]
+      keep_versions:
+        description:
+          - After a successful task, keep the newest this many versions of the definition (numeric version order,
+            counting the version just made) and delete the older ones.
+          - Never deleted - the version C(latest) resolves to (for the definition or in one of its target regions,
+            as O(gallery.exclude_from_latest) and the regions' C(exclude_from_latest) decide); a version that a VM of
+            O(subscription_id) runs (its C(imageReference.id) names the version, or names the definition and its
+            C(exactVersion) is that version); a version still being written. RV(kept_versions) gives each reason.
+          - VMs in other subscriptions and scale sets are not looked at.
+          - The deletes get at least 300 seconds, even when the capture used up O(wait_timeout).
+          - Check mode reports what would be deleted (RV(pruned_versions)), counting the version it would create.
+        type: int
       keep_failed:
         description: Keep a version that failed or did not finish replicating in time (for diagnosis).
         type: bool
@@ -253,7 +284,8 @@ attributes:
     details: Reads the source and targets, runs every check and reports what would be created.
   diff_mode:
     support: full
-    details: Shows the image and version (source, regions, tags) before and after.
+    details: Shows the image and version (source, regions, tags) before and after, and with O(gallery.keep_versions) the
+      definition's versions before and after pruning (C(gallery_versions)).
   action_group:
     support: full
     membership:
@@ -458,6 +490,32 @@ timings:
   returned: always
   type: dict
   sample: {"read_source": 0.2, "managed_image": 41.3, "gallery_image_version": 188.0}
+pruned_versions:
+  description:
+    - The versions of the definition that O(gallery.keep_versions) deleted (in check mode - would delete), newest
+      first.
+  returned: when O(gallery.keep_versions) is given
+  type: list
+  elements: str
+  sample: ["1.0.2", "1.0.1"]
+kept_versions:
+  description:
+    - Every other version of the definition with why it stays - C(one of the newest N (keep_versions)),
+      C(latest resolves to it (definition)) or a region name, C(used by VM name), or C(provisioning state ...).
+  returned: when O(gallery.keep_versions) is given
+  type: list
+  elements: dict
+  sample:
+    - {"name": "1.0.5", "reason": "one of the newest 2 (keep_versions)"}
+    - {"name": "1.0.4", "reason": "one of the newest 2 (keep_versions)"}
+    - {"name": "1.0.1", "reason": "used by VM app-vm-1"}
+  contains:
+    name:
+      description: The version.
+      type: str
+    reason:
+      description: Why it was not deleted.
+      type: str
 cleanup:
   description: On a failed version, V(deleted) or V(kept).
   returned: on failure of the gallery version
@@ -476,7 +534,7 @@ retries:
     - {"operation": "read resource group 'gi-build-1'", "attempt": 2, "reason": "GET 503", "wait": 1.0}
 """
 
-from ansible_collections.goldenimage.azure.plugins.module_utils import _capture, _marketplace
+from ansible_collections.goldenimage.azure.plugins.module_utils import _capture, _inventory_vms, _marketplace
 from ansible_collections.goldenimage.azure.plugins.module_utils._azure_client import (
     AzureError,
 )
@@ -521,7 +579,7 @@ def argument_spec():
             location=dict(type="str"),
             target_regions=dict(type="list", elements="dict", options=dict(
                 name=dict(type="str", required=True),
-                replica_count=dict(type="int"),
+                replica_count=dict(type="int", aliases=["regional_replica_count"]),
                 storage_account_type=dict(type="str", choices=REPLICA_STORAGE),
                 exclude_from_latest=dict(type="bool"),
                 disk_encryption_set=dict(type="str"),
@@ -530,8 +588,11 @@ def argument_spec():
             storage_account_type=dict(type="str", choices=REPLICA_STORAGE, default="Standard_LRS"),
             exclude_from_latest=dict(type="bool"),
             end_of_life_date=dict(type="str"),
+            end_of_life_days=dict(type="int"),
+            replication_mode=dict(type="str", choices=["Full", "Shallow"]),
+            keep_versions=dict(type="int"),
             keep_failed=dict(type="bool", default=False),
-        )),
+        ), mutually_exclusive=[("end_of_life_date", "end_of_life_days")]),
         build_id=dict(type="str"),
         tags=dict(type="dict"),
         force=dict(type="bool", default=False),
@@ -553,6 +614,9 @@ def main():
         for region in gallery.get("target_regions") or []:
             if region.get("replica_count") is not None and region["replica_count"] < 1:
                 module.fail_json(msg="gallery.target_regions: replica_count of %s must be at least 1" % region["name"])
+        for name in ("keep_versions", "end_of_life_days"):
+            if gallery.get(name) is not None and gallery[name] < 1:
+                module.fail_json(msg="gallery.%s must be at least 1" % name)
         gallery["keep_failed"] = gallery.get("keep_failed")
     try:
         session = module.session
@@ -560,7 +624,8 @@ def main():
             session.compute(), session.subscription_id, params, check_mode=module.check_mode,
             # a source id is read in its own subscription, with the same credential
             compute_for=lambda sub: session.for_subscription(sub, parameter="source").compute(),
-            list_locations=lambda: _marketplace.list_locations(session, session.subscription_id))
+            list_locations=lambda: _marketplace.list_locations(session, session.subscription_id),
+            list_vms=lambda: _inventory_vms.list_vms(session, session.subscription_id))
     except AzureError as err:
         err.partial, err.message, err.operation = (_capture.scrub_sas(value)
                                                    for value in (err.partial, err.message, err.operation))

@@ -27,6 +27,7 @@ from ansible.module_utils.common.parameters import remove_values
 from ansible_collections.goldenimage.azure.plugins.module_utils._azure_client import AzureError
 from ansible_collections.goldenimage.azure.plugins.module_utils._azure_errors import register_secret
 from ansible_collections.goldenimage.azure.plugins.module_utils import _build_vm
+from ansible_collections.goldenimage.azure.plugins.module_utils._progress import Ticker
 
 # What a build VM takes from its item, over the defaults (the role's builder_* variables without the prefix).
 VM_KEYS = ("name", "build_id", "location", "image", "plan", "os_type", "vm_size", "admin_username", "admin_password",
@@ -314,6 +315,7 @@ def wait_port(host, port, timeout, sleep=0.5):
     if not host or not port:
         return "no address (neither a public nor a private IP)"
     deadline = time.monotonic() + float(timeout)
+    ticker = Ticker("wait for %s:%s to answer" % (host, port))
     while True:
         try:
             with socket.create_connection((host, int(port)), timeout=min(5.0, max(0.1, deadline - time.monotonic()))):
@@ -322,6 +324,7 @@ def wait_port(host, port, timeout, sleep=0.5):
             if time.monotonic() + sleep > deadline:
                 return str(exc)
             time.sleep(sleep)
+            ticker.tick()
 
 
 def create_all(session, items, prepared, check_mode, connect_timeout, wait_for_port):

@@ -31,6 +31,8 @@ from ansible import constants as C
 from ansible.plugins.action import ActionBase
 from ansible.utils.vars import merge_hash
 
+from ansible_collections.goldenimage.azure.plugins.plugin_utils._progress_relay import progress_label, relay
+
 try:  # ansible-core 2.19+: the serialization profiles that module arguments and results are encoded with
     from ansible.module_utils.common.json import Direction, get_module_encoder
     HAVE_PROFILES = True
@@ -66,6 +68,10 @@ class InProcessModule(ActionBase):
     _supports_async = True
 
     def run(self, tmp=None, task_vars=None):
+        with relay(progress_label(self._task, task_vars), getattr(self._connection, "transport", None) == "local"):
+            return self._run(tmp, task_vars)
+
+    def _run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         del tmp
         task_vars = task_vars or {}
