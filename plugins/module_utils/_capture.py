@@ -546,7 +546,7 @@ def capture(compute, subscription_id, params, check_mode=False, compute_for=None
         _run_gallery(compute, plan["gallery"], facts, params, result, timings, deadline, check_mode)
         if gallery_opts.get("keep_versions"):
             _gallery_lifecycle.apply(compute, subscription_id, plan["gallery"], gallery_opts["keep_versions"], result,
-                                 deadline, check_mode, list_vms or (lambda: []))
+                                     deadline, check_mode, list_vms or (lambda: []))
     return result
 
 

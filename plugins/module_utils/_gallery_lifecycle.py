@@ -129,7 +129,7 @@ def plan(versions, keep, definition_id, list_vms):
             kept.append({"name": name, "reason": "used by VM %s" % ", ".join(sorted(used[name]))})
         else:
             prune.append(name)
-    kept.sort(key=lambda item: _key(item), reverse=True)
+    kept.sort(key=_key, reverse=True)
     return {"prune": prune, "kept": kept}
 
 

@@ -234,7 +234,7 @@ disks:
       type: dict
       sample: {"sku": "Premium_LRS", "tier": "P30", "size_gb": 30, "iops": 5000, "mbps": 200, "disk_state": "Reserved",
                "encryption_type": "EncryptionAtRestWithCustomerKey",
-               "disk_encryption_set": "/subscriptions/00000000-0000-4000-8000-000000000001/resourceGroups/rg-keys/providers/Microsoft.Compute/diskEncryptionSets/des-weu"}
+               "disk_encryption_set": "/subscriptions/.../resourceGroups/rg-keys/providers/Microsoft.Compute/diskEncryptionSets/des-weu"}
     iops:
       description: Read/write IOPS of the result (the disk's C(diskIOPSReadWrite)).
       type: int
