@@ -1,4 +1,4 @@
-"""Command line: prepare, up, provision, down, list, inventory, ssh, key."""
+"""Command line: prepare, up, provision, snapshot, reimage, down, list, inventory, ssh, key."""
 
 from __future__ import annotations
 
@@ -58,6 +58,22 @@ def cmd_provision(args) -> int:
             raise GuestError(f"provision reads the VM's osProfile as JSON on stdin: {exc}") from None
     summary = guest.provision(payload)
     print(json.dumps(summary))
+    return 0
+
+
+def cmd_snapshot(args) -> int:
+    from .snapshots import snapshot
+
+    print(snapshot(args.name, args.dest, workdir=args.workdir))
+    return 0
+
+
+def cmd_reimage(args) -> int:
+    from .snapshots import reimage
+
+    guest = reimage(args.name, args.source, workdir=args.workdir, timeout=args.timeout)
+    print(json.dumps(guest.to_dict()) if args.json else
+          f"{guest.name}: reimaged from {guest.reimaged_from}, up at {guest.address}:{guest.port} in {guest.up_seconds} s")
     return 0
 
 
@@ -135,6 +151,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ssh-public-key-file", action="append", help="with --admin-username (default: the cache key)")
     p.set_defaults(func=cmd_provision)
 
+    p = sub.add_parser("snapshot", parents=[workdir],
+                       help="copy the guest's filesystem (its overlay upper dir) to DEST, atomically")
+    p.add_argument("name")
+    p.add_argument("dest", help="a path that does not exist yet")
+    p.set_defaults(func=cmd_snapshot)
+
+    p = sub.add_parser("reimage", parents=[workdir],
+                       help="restart the guest from a snapshot (same address, port, mode and registration)")
+    p.add_argument("name")
+    p.add_argument("--from", dest="source", required=True, help="a directory written by snapshot")
+    p.add_argument("--timeout", type=float, default=60.0)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_reimage)
+
     p = sub.add_parser("down", parents=[workdir], help="stop guests and delete their files")
     p.add_argument("names", nargs="+")
     p.add_argument("--missing-ok", action="store_true", help="no error for guests that do not exist")
@@ -181,6 +211,6 @@ def main(argv=None) -> int:
         return args.func(args)
     except GuestError as exc:
         _err(str(exc))
-        return 1
+        return getattr(exc, "exit_code", 1)  # 75: provisioning skipped (ProvisioningSkipped)
     except KeyboardInterrupt:
         return 130

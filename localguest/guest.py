@@ -143,6 +143,8 @@ class Guest:
     started: str | None = None
     up_seconds: float | None = None
     owned_address: str | None = None     # a private address this guest added to the host's lo (removed at stop)
+    reimaged_from: str | None = None     # the snapshot this guest was last reimaged from (see snapshots.py)
+    image_boot: bool = False             # reimaged and not provisioned since: the image's first boot
     _procs: list = field(default_factory=list, repr=False, compare=False)
 
     # -- paths --------------------------------------------------------------------------------
@@ -221,6 +223,7 @@ class Guest:
         self.admin_username = summary["admin_username"]
         self.computer_name = summary["computer_name"]
         self.vm_id = summary["vm_id"]
+        self.image_boot = False  # provisioned: the image's first boot is over
         self.save()
         return summary
 
@@ -393,15 +396,25 @@ def _drop_address(address: str | None) -> None:
 
 
 def _start(name, address, port, mode, workdir, base, sim_url, ca, timeout, owned_address=None) -> Guest:
-    started = time.monotonic()
     guest = Guest(name=name, workdir=str(workdir), address=address, port=port, mode=mode, sim_url=sim_url, sim_ca=ca,
                   started=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), owned_address=owned_address)
     guest.dir.mkdir(parents=True)
+    guest.save()
+    return boot(guest, base, timeout)
+
+
+def boot(guest: Guest, base: Path, timeout: float, register: bool = True, image_boot: bool = False) -> Guest:
+    """Mount the overlay over the guest's (existing or new) ``upper/``, seed first boot, start it, wait for SSH.
+
+    ``image_boot``: the upper dir came from a captured image (``snapshots.reimage``): first boot regenerates only what
+    the image lacks. ``register``: register with the simulator (a reimage keeps the registration it has: the simulator
+    is waiting for the reimage and could not answer). On any failure the guest is torn down."""
+    started = time.monotonic()
+    mode, name = guest.mode, guest.name
     try:
-        guest.save()
         _mount_overlay(guest, base)
         guest.save()
-        image.seed_first_boot(guest)
+        image.seed_first_boot(guest, image_boot=image_boot)
         console = open(guest.dir / "console.log", "ab")  # noqa: SIM115 - owned by the child
         with console:
             if mode == "chroot":
@@ -429,11 +442,13 @@ def _start(name, address, port, mode, workdir, base, sim_url, ca, timeout, owned
             guest.leader_start = _starttime(guest.leader)
         guest.up_seconds = round(time.monotonic() - started, 2)
         guest.save()
-        if sim_url:
+        if guest.sim_url and register:
             from . import sim
 
             sim.register(guest)
     except BaseException:
+        if not register:  # the simulator waits for this process: calling it back would only time out
+            guest.sim_url = None
         with contextlib.suppress(Exception):
             stop_guest(guest)
         raise
@@ -490,6 +505,13 @@ def stop_guest(guest, workdir=None, timeout: float = 20.0) -> None:
 
         with contextlib.suppress(Exception):
             sim.unregister(guest)
+    halt(guest, timeout)
+    _drop_address(guest.owned_address)  # a private guest's address leaves the host with it
+    shutil.rmtree(guest.dir, ignore_errors=True)
+
+
+def halt(guest: Guest, timeout: float = 20.0) -> None:
+    """Kill the guest's processes and unmount its overlay; keep its files, address and registration."""
     _kill(guest.forwarder_pid, guest.forwarder_start, group=True)
     if guest.mode == "nspawn":
         _kill(guest.leader, guest.leader_start)
@@ -517,8 +539,6 @@ def stop_guest(guest, workdir=None, timeout: float = 20.0) -> None:
             raise GuestError(f"cannot unmount {guest.root}: {result.stderr.strip()}")
     if os.path.ismount(guest.root):  # never delete through a mounted overlay
         raise GuestError(f"{guest.root} is still mounted")
-    _drop_address(guest.owned_address)  # a private guest's address leaves the host with it
-    shutil.rmtree(guest.dir, ignore_errors=True)
 
 
 def list_guests(workdir=None) -> list[Guest]:

@@ -42,13 +42,19 @@ def _call(guest, method: str, path: str, body=None):
 
 
 def registration(guest) -> dict:
-    command = [sys.executable, "-m", "localguest", "provision", guest.name]
+    """The pool entry: the simulator runs provision_command (osProfile on stdin), snapshot_command + [DEST] and
+    reimage_command + ["--from", DEST] (azsim/docs/image-filesystems.md)."""
     from .guest import default_workdir
 
-    if str(default_workdir()) != guest.workdir:
-        command += ["--workdir", guest.workdir]
+    def command(verb):
+        argv = [sys.executable, "-m", "localguest", verb, guest.name]
+        if str(default_workdir()) != guest.workdir:
+            argv += ["--workdir", guest.workdir]
+        return argv
+
     return {"name": guest.name, "address": guest.address, "ports": {"ssh": guest.port}, "os": "linux",
-            "provision_command": command}
+            "provision_command": command("provision"), "snapshot_command": command("snapshot"),
+            "reimage_command": command("reimage")}
 
 
 def register(guest):

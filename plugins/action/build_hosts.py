@@ -55,7 +55,7 @@ class ActionModule(ActionBase):
             result["keys_created"] += _build_hosts.prepare_files(item)
         try:
             prepared = [_build_hosts.build_vm_params(item, result["passwords"].get(item["name"]), args["create_timeout"],
-                                                     build_vm_spec()) for item in items]
+                                                     build_vm_spec(), args["lease_seconds"]) for item in items]
         except _build_hosts.BuildHostsError as err:
             result["refused"] = str(err)
             return result

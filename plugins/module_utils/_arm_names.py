@@ -20,6 +20,16 @@ TAG_RUN_ID = "goldenimage-run-id"
 TAG_TEMPORARY = "goldenimage-temporary"
 TAG_SOURCE_URN = "goldenimage-source-urn"
 TAG_DEPROVISIONED = "goldenimage-deprovisioned"
+# Rebuild only when needed (_rebuild): what an output was built from - with TAG_SOURCE_URN, the pinned base.
+TAG_DEFINITION_HASH = "goldenimage-definition-hash"
+TAG_COLLECTION_VERSION = "goldenimage-collection-version"
+# passed / failed: the validation phase's verdict on an output (failed: never "up to date").
+TAG_VALIDATION = "goldenimage-validation"
+# The lease of a temporary resource group (ISO 8601 UTC, e.g. 2026-12-03T11:20:00Z): when it was created and when
+# the run that made it is over at the latest; after that the sweep (_sweep, build_sweep) may delete the group.
+TAG_LEASE_CREATED = "goldenimage-lease-created"
+TAG_LEASE_EXPIRES = "goldenimage-lease-expires"
+LEASE_TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
 # -- power states (the ``PowerState/<x>`` instance-view codes, lower-cased; ``unknown`` without a view) --------
 POWER_STATES = ("running", "stopped", "deallocated", "starting", "stopping", "deallocating", "unknown")

@@ -4,7 +4,8 @@
 """The temporary build environment of one golden-image build (private; no API stability owed).
 
 One resource group per build, tagged ``goldenimage-build-id``, ``goldenimage-run-id`` (a random id per run,
-so that a reused build id never lets one run delete another's resources) and ``goldenimage-temporary: "true"``,
+so that a reused build id never lets one run delete another's resources), ``goldenimage-temporary: "true"`` and a
+lease (``_lease``: created/expires tags, after which ``_sweep`` may delete the group of a killed run),
 holding a VNet/subnet, an NSG that admits only SSH (22) or WinRM over HTTPS (5986) from the given
 sources, a Standard static public IP, a NIC and the VM. Functions take SDK clients and plain values
 and raise ``AzureError``; they never see an ``AnsibleModule``.
@@ -41,6 +42,7 @@ from ansible_collections.goldenimage.azure.plugins.module_utils import _temp_dis
 from ansible_collections.goldenimage.azure.plugins.module_utils import _disks
 from ansible_collections.goldenimage.azure.plugins.module_utils import _vm_security
 from ansible_collections.goldenimage.azure.plugins.module_utils import _encryption
+from ansible_collections.goldenimage.azure.plugins.module_utils import _lease
 from ansible_collections.goldenimage.azure.plugins.module_utils._group_delete import delete_group_until_gone, gone as _gone
 
 
@@ -72,6 +74,13 @@ def check_run_id(run_id):
     if run_id and not RUN_ID.match(str(run_id)):
         raise AzureError(f"run_id '{run_id}' is not allowed: use 1-64 letters, digits, '-' or '_'.",
                          operation="check run_id")
+
+
+def check_lease(lease_seconds):
+    """A lease shorter than a minute would let a sweep delete the group while its run still creates it."""
+    if lease_seconds is not None and int(lease_seconds) < _lease.MIN_SECONDS:
+        raise AzureError(f"lease_seconds must be at least {_lease.MIN_SECONDS}, got {lease_seconds}: the "
+                         "temporary group's lease must cover the whole build.", operation="check lease_seconds")
 
 
 def check_sources(sources, allow_any=False):
@@ -363,9 +372,12 @@ def _tags(base, build_id, extra=None, run_id=None):
     return tags
 
 
-def group_body(location, build_id, tags=None, run_id=None):
+def group_body(location, build_id, tags=None, run_id=None, lease_seconds=None, now=None):
+    """The temporary group: the build's tags, temporary=true and, with ``lease_seconds``, its lease (_lease)."""
     body_tags = _tags(tags, build_id, run_id=run_id)
     body_tags[TAG_TEMPORARY] = "true"
+    if lease_seconds:
+        body_tags.update(_lease.lease_tags(lease_seconds, now))
     return {"location": location, "tags": body_tags}
 
 
@@ -553,6 +565,7 @@ def create(session, p, check_mode=False):
     then ``ensure_present``. Returns the module result; raises AzureError (checks) with the names known so far."""
     check_build_id(p["build_id"])
     check_run_id(p["run_id"])
+    check_lease(p.get("lease_seconds"))
     # Every id-valued option is parsed once by the shared parser: a malformed one fails here, naming it.
     check_ids(p)
     _vm_security.check(p)
@@ -631,7 +644,8 @@ def ensure_present(resources, network, compute, spec, wait_timeout=1800, check_m
     changed = False
     if group is None:
         azure_call(f"create resource group '{rg}'", resources.resource_groups.create_or_update, rg,
-                   group_body(spec["location"], spec["build_id"], spec.get("tags"), spec.get("run_id")))
+                   group_body(spec["location"], spec["build_id"], spec.get("tags"), spec.get("run_id"),
+                              spec.get("lease_seconds")))
         changed = True
 
     # VNet, NSG and public IP do not depend on each other: start all three, then wait.

@@ -27,6 +27,8 @@ from ansible_collections.goldenimage.azure.plugins.module_utils._arm_names impor
 from ansible_collections.goldenimage.azure.plugins.module_utils import _gallery as gallery_utils
 from ansible_collections.goldenimage.azure.plugins.module_utils._azure_client import AzureError, azure_call, wait_for
 from ansible_collections.goldenimage.azure.plugins.module_utils._image_drift import vm_image_source
+from ansible_collections.goldenimage.azure.plugins.module_utils._resource_id import format_id
+from ansible_collections.goldenimage.azure.plugins.module_utils._versions import version_key
 
 SETTLED = ("succeeded", "failed")
 PRUNE_BUDGET = 300  # seconds the deletes get at least, even when the capture spent the task's wait_timeout
@@ -69,7 +71,7 @@ def check_replication_mode(existing, wanted, regions, location, action, force):
 
 
 def _key(version):
-    return tuple(int(part) for part in version["name"].split("."))
+    return version_key(version["name"])
 
 
 def _state(version):
@@ -89,7 +91,7 @@ def latest_names(versions):
             key = normalize_location(region.get("name"))
             if key not in regions and not region.get("excludeFromLatest"):
                 regions[key] = version["name"]
-                if version["name"] != (included[0]["name"]):
+                if version["name"] != included[0]["name"]:
                     resolved.setdefault(version["name"], []).append(region.get("name"))
     return resolved
 
@@ -147,8 +149,7 @@ def prune(compute, resource_group, gallery, definition, names, deadline):
 
 
 def definition_id(subscription_id, step):
-    return "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Compute/galleries/%s/images/%s" % (
-        subscription_id, step["rg"], step["gallery"], step["definition"])
+    return format_id(subscription_id, step["rg"], "Microsoft.Compute/galleries/images", step["gallery"], step["definition"])
 
 
 def apply(compute, subscription_id, step, keep, result, deadline, check_mode, list_vms):
@@ -172,7 +173,7 @@ def apply(compute, subscription_id, step, keep, result, deadline, check_mode, li
             err.partial = {"changed": True, "version": result.get("version"), "kept_versions": decided["kept"],
                            "replication": result.get("replication")}
             raise
-    names = sorted((v["name"] for v in versions), key=lambda name: tuple(int(p) for p in name.split(".")))
+    names = sorted((v["name"] for v in versions), key=version_key)
     result["pruned_versions"] = decided["prune"]
     result["kept_versions"] = decided["kept"]
     # before the task: without the version it creates

@@ -93,7 +93,7 @@ def _outputs(capture, planned):
 
 def _status(plan, definitions, created, create_failure, hosts, check_mode):
     """(builds, [{"ok", "phase", "msg"} per build]) in the order of the builds."""
-    if plan.get("failed") or not plan.get("builds"):
+    if plan.get("failed") or not (plan.get("builds") or plan.get("up_to_date")):
         builds = [dict(item) for item in definitions or [] if isinstance(item, dict)]
         failure = {"ok": False, "phase": plan.get("phase") or "plan", "msg": root_cause(plan)}
         return builds, [dict(failure) for build in builds]
@@ -120,14 +120,34 @@ def _status(plan, definitions, created, create_failure, hosts, check_mode):
     return builds, out
 
 
+def validation_failure(validation):
+    """The build's failure {ok, phase, msg} when its validation failed, else None; the message names the checks."""
+    if (validation or {}).get("status") != "failed":
+        return None
+    checks = validation.get("checks") or {}
+    named = ["%s (%s)" % (name, (checks.get(name) or {}).get("detail") or "failed") for name in validation.get("failed") or []]
+    return {"ok": False, "phase": "validate", "msg": "check %s failed" % "; ".join(named or ["?"])}
+
+
+def _validation_entry(validation, status):
+    """The manifest's validation record of a build: what the playbook reported, or why it did not run."""
+    if validation:
+        return {key: validation.get(key) for key in ("status", "failed", "checks", "reason") if key in validation}
+    return {"status": "not run", "reason": "the build failed" if not status["ok"] else "check mode or no output"}
+
+
 def build_manifest(plan, definitions=None, created=None, create_failure=None, hosts=None, create_finished=None,
-                   collection_dir=None, manifest_path="", check_mode=False, now=None):
+                   collection_dir=None, manifest_path="", check_mode=False, now=None, validations=None):
     """The manifest, the failed builds, the builds whose temporary group is still to be deleted and the final
     failure message ("" when every build succeeded)."""
     now = time.time() if now is None else now
     plan = plan or {}
     run = plan.get("run") or {}
     builds, statuses = _status(plan, definitions, created, create_failure, hosts, check_mode)
+    validations = validations or {}
+    # a build that failed before validation keeps its own root cause
+    statuses = [(validation_failure(validations.get(build.get("name") or "")) or status) if status["ok"] else status
+                for build, status in zip(builds, statuses)]
     timings = plan.get("timings") or {}
     entries, failures, left = [], [], []
     for build, status in zip(builds, statuses):
@@ -155,8 +175,13 @@ def build_manifest(plan, definitions=None, created=None, create_failure=None, ho
                 "os_type": base.get("os_type"), "image_reference": base.get("image_reference")},
             "build_vm": {key: build.get(key) for key in ("resource_group", "location", "vm_size", "os_disk_type",
                                                          "security_type")},
+            # what the outputs are tagged with, and why the build was not up to date
+            "definition_hash": build.get("definition_hash"),
+            "collection_version": build.get("collection_version"),
+            "rebuild_reason": build.get("rebuild_reason"),
             "planned": planned,
             "outputs": _outputs(host.get("capture") or {}, planned),
+            "validation": _validation_entry(validations.get(name or ""), status),
             "phases": phases,
         })
         if not status["ok"]:
@@ -164,10 +189,12 @@ def build_manifest(plan, definitions=None, created=None, create_failure=None, ho
         made = (created or {}).get(name or "") or {}
         if made.get("ok") and "end" not in marks and not create_failure:
             left.append(build)
+    entries.extend(up_to_date_entry(item, timings) for item in (plan.get("up_to_date") or [])
+                   if not plan.get("failed"))
     started = run.get("started")
     manifest = {
         "run_id": run.get("id") or plan.get("run_id"),
-        "status": "succeeded" if builds and not failures else "failed",
+        "status": "succeeded" if entries and not failures else "failed",
         "started": started,
         "finished": _iso(now),
         "duration_s": round(now - float(run["t0"]), 3) if run.get("t0") is not None else None,
@@ -181,6 +208,22 @@ def build_manifest(plan, definitions=None, created=None, create_failure=None, ho
     return {"manifest": manifest, "failures": failures, "left": left,
             "message": failure_message(failures, plan_failed=bool(plan.get("failed")), check_mode=check_mode,
                                        manifest_path=manifest_path)}
+
+
+def up_to_date_entry(item, timings):
+    """The manifest's record of a build the plan found up to date: nothing was built, and why."""
+    base = item.get("base") or {}
+    return {
+        "name": item.get("name"), "build_id": None, "status": "up_to_date", "reason": item.get("reason"),
+        "failed_phase": None, "error": None,
+        "base_image": {"requested": base.get("requested"), "urn": base.get("urn"), "version": base.get("version"),
+                       "id": base.get("id")},
+        "definition_hash": item.get("definition_hash"), "collection_version": item.get("collection_version"),
+        "up_to_date_output": {"id": item.get("output_id"), "version": item.get("version")},
+        "outputs": {"managed_image": None, "gallery_image_version": None},
+        "validation": {"status": "not run", "reason": "up to date"},
+        "phases": {"resolve": timings.get("resolve"), "plan": timings.get("plan")},
+    }
 
 
 def failure_message(failures, plan_failed=False, check_mode=False, manifest_path=""):

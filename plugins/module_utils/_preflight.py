@@ -26,6 +26,7 @@ from ansible_collections.goldenimage.azure.plugins.module_utils import _gallery 
 from ansible_collections.goldenimage.azure.plugins.module_utils import _encryption as encryption_utils
 from ansible_collections.goldenimage.azure.plugins.module_utils import _arm_names as arm_names
 from ansible_collections.goldenimage.azure.plugins.module_utils import _marketplace_terms as terms_utils
+from ansible_collections.goldenimage.azure.plugins.module_utils import _rebuild as rebuild_utils
 from ansible_collections.goldenimage.azure.plugins.module_utils import _temp_disk as temp_disk_utils
 from ansible_collections.goldenimage.azure.plugins.module_utils import _vm_security as vm_security
 from ansible_collections.goldenimage.azure.plugins.module_utils import _vmstate as vmstate
@@ -50,6 +51,7 @@ BUILD_DEFAULTS = {
     "customize_roles": [],
     "accept_terms": False,
     "create_resource_groups": False,
+    "force_rebuild": False,
 }
 OS_TYPES = {"linux": "Linux", "windows": "Windows"}
 SECURITY_TYPES = ("Standard", "TrustedLaunch", "ConfidentialVM")
@@ -149,7 +151,7 @@ def normalize_builds(builds, defaults=None, run_id="", base_dir=None):
                     where, tasks, "" if os.path.isabs(tasks) else
                     " (a relative path is taken from the definition directory %s)" % base_dir))
             build["customize_tasks"] = path
-        for flag in ("accept_terms", "create_resource_groups"):
+        for flag in ("accept_terms", "create_resource_groups", "force_rebuild"):
             if not isinstance(build.get(flag), bool):
                 problems.append("%s: %s must be true or false, not %r" % (where, flag, build.get(flag)))
         roles = build.get("customize_roles") or []
@@ -522,10 +524,39 @@ def new_run(run_id="", run_uuid="", now=None):
             "started": started.isoformat() + "Z", "t0": t0}
 
 
+def plan_rebuilds(compute, builds, bases, base_dir):
+    """(builds to make, [up-to-date entries], warnings). Every build gets ``definition_hash``, ``output_tags``
+    (the tags its outputs will carry) and ``rebuild_reason``; ``force_rebuild`` skips the comparison."""
+    todo, up_to_date, warnings = [], [], []
+    for build in builds:
+        base = bases[build["name"]]
+        digest, found_warnings = rebuild_utils.definition_hash(build, base_dir)
+        warnings.extend(found_warnings)
+        wanted = rebuild_utils.output_tags(rebuild_utils.base_ref(base), digest)
+        build.update(definition_hash=digest, collection_version=wanted[arm_names.TAG_COLLECTION_VERSION],
+                     output_tags=wanted)
+        if build.get("force_rebuild"):
+            build["rebuild_reason"] = "force_rebuild is true"
+            todo.append(build)
+            continue
+        output, why_not = rebuild_utils.newest_good_output(compute, build)
+        current, reason = rebuild_utils.judge(output, wanted) if output else (False, why_not)
+        if not current:
+            build["rebuild_reason"] = reason
+            todo.append(build)
+            continue
+        up_to_date.append({"name": build["name"], "reason": reason, "output_id": output["id"],
+                           "version": output["version"], "base_urn": wanted[arm_names.TAG_SOURCE_URN],
+                           "definition_hash": digest, "collection_version": wanted[arm_names.TAG_COLLECTION_VERSION],
+                           "base": base_summary(base)})
+    return todo, up_to_date, warnings
+
+
 def build_plan(client, builds, defaults=None, run_id="", base_dir=None, tags=None, max_concurrency=8, run_uuid="",
                check_mode=False):
     """The whole plan: {"builds": [...], "summary": [...], "warnings": [...], "timings": {...}, "changed"}.
 
+    Builds whose newest good output is up to date (``plan_rebuilds``) are in "up_to_date", not in "builds".
     ``changed`` is True only when Marketplace terms were accepted (a build with ``accept_terms: true``) or output
     resource groups were created (``create_resource_groups: true``).
     """
@@ -534,6 +565,9 @@ def build_plan(client, builds, defaults=None, run_id="", base_dir=None, tags=Non
     normalized = normalize_builds(builds, defaults, run_id, base_dir)
     bases, warnings = resolve_bases(client, normalized, max_concurrency)
     resolved = time.monotonic()
+    # Rebuild only when needed: a build whose newest good output has this base and definition is left out.
+    normalized, up_to_date, rebuild_warnings = plan_rebuilds(client.compute(), normalized, bases, base_dir)
+    warnings = list(warnings) + rebuild_warnings
     try:  # a plan base's terms first: Azure refuses its VM only after the group, network and NIC exist
         terms, accepted = terms_utils.plan_terms(
             client, normalized, {build["name"]: bases[build["name"]].get("plan") for build in normalized}, check_mode)
@@ -550,6 +584,7 @@ def build_plan(client, builds, defaults=None, run_id="", base_dir=None, tags=Non
     for build in normalized:
         base = bases[build["name"]]
         build["tags"] = dict(tags or {}, **build["tags"])
+        build["tags"].update(build["output_tags"])  # what a later run compares (base, definition, collection)
         if run_uuid:
             build["run_id"] = run_uuid
         item = dict(build, base=base_summary(base), vm=vm_item(build, base), outputs=plans[build["name"]])
@@ -559,6 +594,9 @@ def build_plan(client, builds, defaults=None, run_id="", base_dir=None, tags=Non
             item["terms"] = terms[build["name"]]
         item["summary"] = describe(item, item["outputs"])
         out.append(item)
-    return {"builds": out, "summary": [item["summary"] for item in out], "warnings": warnings,
+    summary = [item["summary"] for item in out] + ["%s: up to date - %s" % (item["name"], item["reason"])
+                                                   for item in up_to_date]
+    return {"builds": out, "summary": summary,
+            "up_to_date": up_to_date, "warnings": warnings,
             "changed": accepted or bool(created_groups), "resource_groups": created_groups,
             "timings": {"resolve": round(resolved - started, 3), "plan": round(time.monotonic() - resolved, 3)}}

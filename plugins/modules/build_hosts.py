@@ -85,6 +85,14 @@ options:
     description: Wait for SSH or WinRM to answer at the public address (never in check mode).
     type: bool
     default: true
+  lease_seconds:
+    description:
+      - The lease of each build's temporary resource group, from its creation (see
+        O(goldenimage.azure.build_vm#module:lease_seconds)); after it M(goldenimage.azure.build_sweep) may delete the
+        group. It must cover the whole build, customisation and capture included.
+    type: int
+    default: 28800
+    version_added: 1.1.0
 seealso:
   - module: goldenimage.azure.build_vm
 notes:
@@ -167,6 +175,7 @@ def argument_spec():
         create_timeout=dict(type="int", default=1800),
         connect_timeout=dict(type="int", default=600),
         wait_for_port=dict(type="bool", default=True),
+        lease_seconds=dict(type="int", default=28800),
     )
 
 

@@ -54,6 +54,15 @@ options:
       - A build that was created but has no C(capture) and no C(failure) became unreachable.
     type: dict
     default: {}
+  validations:
+    description:
+      - Per build name, the outcome of its validation (a VM created from the new image, see the
+        C(goldenimage.azure.validate) role) - C(status) (V(passed), V(failed) or V(skipped)), C(failed) (the names of
+        the checks that failed), C(checks) (each check's C(ok) and C(detail), by name) or C(reason) (why it was
+        skipped).
+      - A build whose validation failed failed in phase C(validate), and the error names the first failed check.
+    type: dict
+    default: {}
   create_finished:
     description: When the creation of the build VMs ended (seconds since the epoch).
     type: float
@@ -107,7 +116,7 @@ manifest:
       type: str
       sample: "20261202051200a1b2"
     status:
-      description: V(succeeded) when every build succeeded, else V(failed).
+      description: V(succeeded) when every build succeeded or was up to date, else V(failed).
       type: str
       sample: succeeded
     started:
@@ -134,7 +143,13 @@ manifest:
       description:
         - Per build - C(name), C(build_id), C(status), C(failed_phase), C(error) (the root cause), C(base_image)
           (requested and pinned), C(build_vm), C(planned), C(outputs) (C(managed_image),
-          C(gallery_image_version)) and C(phases) (seconds per phase).
+          C(gallery_image_version)), C(validation) (C(status) V(passed), V(failed), V(skipped) or V(not run), the
+          C(failed) checks and each check's C(detail)) and C(phases) (seconds per phase).
+        - C(definition_hash) and C(collection_version) - what the build's outputs are tagged with - and
+          C(rebuild_reason), why the build was not up to date.
+        - A build the plan found up to date (RV(goldenimage.azure.build_plan#module:up_to_date)) has C(status)
+          V(up_to_date), C(reason) (why), C(up_to_date_output) (C(id), C(version) of the output that is current)
+          and no outputs; the task then reports C(changed=false) when no build was made.
       type: list
       elements: dict
       sample:
@@ -147,6 +162,8 @@ manifest:
                        "urn": "Canonical:ubuntu-24_04-lts:server:24.04.202411200", "version": "24.04.202411200"}
           outputs: {"managed_image": {"id": "/subscriptions/.../images/img-ubuntu", "name": "img-ubuntu"},
                     "gallery_image_version": null}
+          validation: {"status": "passed", "failed": [], "checks": {"machine_id_fresh": {"ok": true,
+                       "detail": "machine-id 0f3c9b2e4d5a46f7a8b9c0d1e2f3a4b5 is new"}}}
           phases: {"resolve": 0.4, "plan": 0.3, "create": 95.1, "customize": 40.2, "deprovision": 6.3,
                    "capture": 180.4, "cleanup": 60.2}
 path:
@@ -187,6 +204,7 @@ def main():
             created=dict(type="dict", default={}),
             create_failure=dict(type="dict"),
             hosts=dict(type="dict", default={}),
+            validations=dict(type="dict", default={}),
             create_finished=dict(type="float"),
             collection_dir=dict(type="path", required=True),
         ),
@@ -195,6 +213,7 @@ def main():
     params = module.params
     result = build_manifest(params["plan"], definitions=params["definitions"], created=params["created"],
                             create_failure=params["create_failure"], hosts=params["hosts"],
+                            validations=params["validations"],
                             create_finished=params["create_finished"], collection_dir=params["collection_dir"],
                             manifest_path=params["path"], check_mode=module.check_mode)
     if not module.check_mode:
@@ -203,7 +222,9 @@ def main():
         except OSError as err:
             module.module.fail_json(msg="path: cannot write the manifest to %s: %s" % (params["path"], err),
                                     **result)
-    module.exit_json(changed=not module.check_mode, path=params["path"], **result)
+    # a run that built nothing (every build up to date) changed no image: its report is not a change either
+    built = any(item.get("status") != "up_to_date" for item in result["manifest"]["builds"])
+    module.exit_json(changed=not module.check_mode and built, path=params["path"], **result)
 
 
 if __name__ == "__main__":

@@ -51,6 +51,18 @@ options:
         parameter, unless it is V(true); the plan then creates it in the output's location (C(managed_image.location)
         or C(gallery.location), else the build's C(location)) with the run's tags, once every other check passed
         (C(changed=true); in check mode it only reports it). The group holds outputs and stays after the run.
+      - C(force_rebuild) (optional, V(false) by default, in a build or in O(defaults)). A build is left out of
+        RV(builds) and listed in RV(up_to_date) when the newest good output of its target - the highest gallery
+        image version of its definition that succeeded, is not excluded from C(latest) and is not tagged
+        C(goldenimage-validation=failed); for a build with only a managed image, that image - carries this run's
+        pinned base (tag C(goldenimage-source-urn)), definition hash (C(goldenimage-definition-hash)) and collection
+        version (C(goldenimage-collection-version)). V(true) builds it anyway.
+      - The definition hash is a sha256 over the build as merged with O(defaults) (without C(admin_password),
+        C(build_id), C(resource_group), the managed image name, the gallery version, the base image, which is
+        compared on its own, and the flags C(accept_terms), C(create_resource_groups), C(force_rebuild)) and the
+        bytes of the C(customize_tasks) file and of every file of each C(customize_roles) role (found from
+        O(base_dir), its C(roles/), E(ANSIBLE_ROLES_PATH) or the installed collections). A managed image named with
+        the time of the run is new every run, so a build with only such an image is never up to date.
     type: list
     elements: dict
     required: true
@@ -128,7 +140,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 summary:
-  description: One line per build, what it would build from what.
+  description: One line per build, what it would build from what, or why it is up to date.
   returned: success
   type: list
   elements: str
@@ -193,10 +205,44 @@ builds:
                "plan": "cis-ubuntu2204-l1-gen2", "accepted": true,
                "license_text_link": "https://mpcprodsa.blob.core.windows.net/legalterms/cis.txt",
                "privacy_policy_link": "https://www.cisecurity.org/privacy", "marketplace_terms_link": null}
+    definition_hash:
+      description: The sha256 of the build's definition and customisation files (see C(force_rebuild) in O(builds)).
+      type: str
+      sample: 3b1f0c9d2e4a5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8
+    collection_version:
+      description: The version of this collection, tagged on the outputs.
+      type: str
+      sample: 0.1.0
+    output_tags:
+      description: The tags the build's outputs get (they are in C(tags) too), compared by the next run.
+      type: dict
+      sample: {"goldenimage-source-urn": "Canonical:ubuntu-24_04-lts:server:24.04.202411200",
+               "goldenimage-definition-hash": "3b1f0c9d2e4a5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8",
+               "goldenimage-collection-version": "0.1.0"}
+    rebuild_reason:
+      description: Why the build is not up to date.
+      type: str
+      sample: "the definition hash is now 3b1f0c9d2e4a; gallery version 1.0.3 of gallery image golden/ubuntu has 9a8b7c6d5e4f
+        (vars or a customisation file changed)"
     summary:
       description: The build's line of RV(summary).
       type: str
       sample: "ubuntu: managed image rg-images/img-ubuntu (create) from Canonical:ubuntu-24_04-lts:server:24.04.202411200"
+up_to_date:
+  description:
+    - The builds left out because their newest good output matches this run (see C(force_rebuild) in O(builds)),
+      with the reason, that output's id and version (null for a managed image), the pinned base, the definition hash
+      and the collection version, and the base image (as RV(builds[].base)).
+  returned: success
+  type: list
+  elements: dict
+  sample:
+    - {"name": "ubuntu", "reason": "base Canonical:ubuntu-24_04-lts:server:24.04.202411200 and definition hash 3b1f0c9d2e4a
+        match gallery version 1.0.3 of gallery image golden/ubuntu (collection 0.1.0)",
+       "output_id": "/subscriptions/.../galleries/golden/images/ubuntu/versions/1.0.3", "version": "1.0.3",
+       "base_urn": "Canonical:ubuntu-24_04-lts:server:24.04.202411200",
+       "definition_hash": "3b1f0c9d2e4a5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8", "collection_version": "0.1.0",
+       "base": {"urn": "Canonical:ubuntu-24_04-lts:server:24.04.202411200"}}
 resource_groups:
   description:
     - The output resource groups the plan created (or, in check mode, would create) for builds with

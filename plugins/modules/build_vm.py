@@ -319,6 +319,17 @@ options:
     description: Seconds to wait for all the operations of this task together; a timeout names the operation.
     type: int
     default: 1800
+  lease_seconds:
+    description:
+      - With O(state=present), the lease of the temporary resource group it creates - tags
+        C(goldenimage-lease-created) and C(goldenimage-lease-expires) (ISO 8601 UTC, for example
+        V(2026-12-03T11:20:00Z)), the creation time plus O(lease_seconds).
+      - After the expiry M(goldenimage.azure.build_sweep) deletes the group, so O(lease_seconds) must cover the whole
+        build - creation, connection, customisation, generalization, capture and replication, deletion. The main job
+        sets it from its timeouts. At least 60; an existing group keeps its lease.
+    type: int
+    default: 28800
+    version_added: 1.1.0
 notes:
   - Names follow O(vm_name); the resource group's tags mark it as temporary, so the builder role's cleanup and any
     later O(state=absent) run can remove it safely, on success and on failure alike.
@@ -697,6 +708,7 @@ def argument_spec():
         gallery=dict(type="dict"),
         wait=dict(type="bool", default=True),
         wait_timeout=dict(type="int", default=1800),
+        lease_seconds=dict(type="int", default=28800),
     )
 
 

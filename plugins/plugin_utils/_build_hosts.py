@@ -217,8 +217,10 @@ def _read(path):
 
 
 # -- one build --------------------------------------------------------------------------------------------------
-def build_vm_params(item, password, create_timeout, build_vm_spec):
-    """The validated ``build_vm`` parameters of one build (the module's own argument spec), and its no_log values."""
+def build_vm_params(item, password, create_timeout, build_vm_spec, lease_seconds=None):
+    """The validated ``build_vm`` parameters of one build (the module's own argument spec), and its no_log values.
+
+    ``lease_seconds``: the lease of the build's temporary group (build_vm's option; its default when None)."""
     raw = {
         "build_id": item["build_id"], "run_id": item["run_id"], "resource_group": item["resource_group"],
         "location": item["location"], "image": item["image"], "plan": item.get("plan") or None,
@@ -231,6 +233,8 @@ def build_vm_params(item, password, create_timeout, build_vm_spec):
         "data_disks": item.get("data_disks") or [],
         "public_ip": item.get("public_ip") is not False,
     }
+    if lease_seconds is not None:
+        raw["lease_seconds"] = int(lease_seconds)
     if item.get("subnet_id"):
         raw["subnet_id"] = item["subnet_id"]
     if item.get("security_encryption_type"):  # a choice: absent, not None, when unset
@@ -257,6 +261,7 @@ def build_vm_params(item, password, create_timeout, build_vm_spec):
     try:  # every build's data disks (LUNs, sizes) before any build is created; the size limit is build_vm's
         _build_vm.check_data_disks(validated.validated_parameters.get("data_disks"),
                                    validated.validated_parameters.get("os_disk_type") or "Premium_LRS")
+        _build_vm.check_lease(validated.validated_parameters.get("lease_seconds"))
     except AzureError as err:
         raise BuildHostsError("Build '%s': builder_%s" % (item["name"], err.message)) from None
     no_log = set(validated._no_log_values)  # pylint: disable=protected-access  # what AnsibleModule scrubs too

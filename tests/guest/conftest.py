@@ -7,6 +7,7 @@
   Azure would, with ``guest_key``), stopped after the test.
 - ``linux_guest``: one provisioned guest.
 - ``guest_inventory(*guests)``: an INI inventory reaching them at their addresses, as a VM's public IP.
+- ``world``: a fresh simulator for a main-job run on real guests (the cache built, root checked).
 """
 
 from __future__ import annotations
@@ -28,6 +29,14 @@ def guest_cache():
         return localguest.prepare(log=lambda message: None)
     except (localguest.GuestError, OSError, subprocess.CalledProcessError) as exc:
         pytest.fail(f"cannot build the guest rootfs cache (python -m localguest prepare): {exc}")
+
+
+@pytest.fixture
+def world(guest_cache, fresh_sim, resources, compute):
+    from tests.guest import gi_build
+
+    gi_build.require_guests()
+    return fresh_sim
 
 
 @pytest.fixture(scope="session")

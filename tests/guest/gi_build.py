@@ -128,6 +128,20 @@ def run_build(sim, tmp_path, builds=None, vars_file=None, extra=None, timeout=90
     return run, data
 
 
+def run_plan(sim, builds, args=(), **options):
+    """goldenimage.azure.build_plan alone (task name ``plan``) on ``builds`` with the module's other ``options``."""
+    lines = "".join(f"\n        {key}: {json.dumps(value)}" for key, value in options.items())
+    playbook = f"""
+- hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: plan
+      goldenimage.azure.build_plan:
+        builds: {json.dumps(builds)}{lines}
+"""
+    return run_playbook(playbook, sim_env=sim.env, args=list(args))
+
+
 def run_in(cwd, playbook, sim_env, extra_vars, args, timeout, env=None):
     """ansible-playbook started in ``cwd`` (with PWD set as a shell sets it), the harness's environment otherwise."""
     import subprocess
@@ -175,6 +189,11 @@ def leftovers(sim, build_ids=()):
     return left
 
 
+def by_type(sim, kind):
+    """The simulator's resources of one type (any case)."""
+    return [item for item in sim.admin.resources() if item["type"].lower() == kind.lower()]
+
+
 def deprovisioned(guest):
     """Host-side checks (real-guest.md section 3) that the guest was deprovisioned; returns what failed."""
     root = guest.root
@@ -194,6 +213,17 @@ def deprovisioned(guest):
     if machine_id.exists() and machine_id.read_text().strip():
         problems.append("/etc/machine-id not empty")
     return problems
+
+
+def runs_the_image(guest, user="givalidator"):
+    """The build id of the image the guest now runs (its marker), once provisioned as a validation VM: the new user
+    with its key, no build user. Fails when the guest does not look like a VM made from a validated image."""
+    root = guest.root
+    passwd = (root / "etc/passwd").read_text()
+    assert f"\n{user}:" in "\n" + passwd, f"{user} not provisioned in {guest.name}"
+    assert "\nazureuser:" not in "\n" + passwd, f"the build user is back in {guest.name}"
+    assert (root / "home" / user / ".ssh/authorized_keys").read_text().strip()
+    return json.loads((root / "etc/goldenimage/build.json").read_text())["build_id"]
 
 
 def break_waagent(guest):

@@ -21,24 +21,18 @@ VARS = os.path.join(ROOT, "examples", "vars", "ubuntu-2404-gen2.yml")
 LATEST = "Canonical:ubuntu-24_04-lts:server:24.04.202411200"  # the newest version in the simulator's catalog
 
 
-@pytest.fixture
-def world(guest_cache, fresh_sim, resources, compute):
-    gi_build.require_guests()
-    return fresh_sim
-
-
-def _by_type(sim, kind):
-    return [item for item in sim.admin.resources() if item["type"].lower() == kind.lower()]
-
-
 def test_build_golden_image_end_to_end(world, resources, tmp_path):
     gi_build.prepare_outputs(resources)
-    with gi_build.guests(world, 1) as (guest,):
+    # a spare guest: the validation VM takes the guest that never served a VM, so the build guest stays as it was left
+    with gi_build.guests(world, 2) as (guest, spare):
         run, manifest = gi_build.run_build(world, tmp_path, vars_file=VARS)
         assert run.rc == 0, run.stdout[-4000:]
         # the guest was customised, then deprovisioned, as seen from the host
         marker = guest.path("/etc/golden-image-release").read_text()
         assert gi_build.deprovisioned(guest) == []
+        # the validation VM's guest booted the captured filesystem, provisioned with a new user
+        assert spare.path("/etc/golden-image-release").read_text() == marker
+        assert gi_build.runs_the_image(spare) == manifest["builds"][0]["build_id"]
 
     assert manifest["status"] == "succeeded"
     (build,) = manifest["builds"]
@@ -46,7 +40,7 @@ def test_build_golden_image_end_to_end(world, resources, tmp_path):
     assert f"build-id={build_id}" in marker
 
     # the managed image: tags, generation, made from the build VM
-    (image,) = _by_type(world, "Microsoft.Compute/images")
+    (image,) = gi_build.by_type(world, "Microsoft.Compute/images")
     # the example's name carries the time of the run (a new image per run)
     assert re.fullmatch(r"img-ubuntu-2404-gen2-\d{12}", image["name"]), image["name"]
     assert image["tags"]["goldenimage-build-id"] == build_id
@@ -55,9 +49,9 @@ def test_build_golden_image_end_to_end(world, resources, tmp_path):
     assert image["properties"]["provisioningState"] == "Succeeded"
 
     # the gallery version, replicated to both regions
-    (definition,) = _by_type(world, "Microsoft.Compute/galleries/images")
+    (definition,) = gi_build.by_type(world, "Microsoft.Compute/galleries/images")
     assert definition["properties"]["hyperVGeneration"] == "V2"
-    (version,) = _by_type(world, "Microsoft.Compute/galleries/images/versions")
+    (version,) = gi_build.by_type(world, "Microsoft.Compute/galleries/images/versions")
     assert version["tags"]["goldenimage-build-id"] == build_id
     assert version["tags"]["goldenimage-source-urn"] == LATEST
     assert version["properties"]["provisioningState"] == "Succeeded"
@@ -66,10 +60,10 @@ def test_build_golden_image_end_to_end(world, resources, tmp_path):
 
     # nothing temporary is left: no build group, no VM, disk, NIC, IP, VNet or NSG
     assert set(gi_build.leftovers(world, [build_id])) == {image["id"], version["id"]}
-    groups = [g["name"] for g in _by_type(world, "Microsoft.Resources/resourceGroups")]
+    groups = [g["name"] for g in gi_build.by_type(world, "Microsoft.Resources/resourceGroups")]
     assert groups == [gi_build.OUTPUT_RG]
     for kind in gi_build.BUILD_TYPES:
-        assert _by_type(world, kind) == [], kind
+        assert gi_build.by_type(world, kind) == [], kind
 
     # the manifest is complete
     assert manifest["build_definition"]["git_commit"]
@@ -85,6 +79,12 @@ def test_build_golden_image_end_to_end(world, resources, tmp_path):
     assert build["outputs"]["gallery_image_version"]["version"] == version["name"]
     assert sorted(build["outputs"]["gallery_image_version"]["regions"]) == ["northeurope", "westeurope"]
     assert set(build["phases"]) == {"resolve", "plan", "create", "customize", "deprovision", "capture", "cleanup"}
+    # validated: every built-in check passed, and the outputs say so
+    assert build["validation"]["status"] == "passed" and build["validation"]["failed"] == []
+    assert set(build["validation"]["checks"]) == {"build_user_removed", "machine_id_fresh", "host_keys_new",
+                                                  "customization_present", "new_user_provisioned"}
+    assert version["tags"]["goldenimage-validation"] == "passed" == image["tags"]["goldenimage-validation"]
+    assert version["properties"]["publishingProfile"]["excludeFromLatest"] is False
     assert all(isinstance(value, (int, float)) and value >= 0 for value in build["phases"].values())
 
 
@@ -96,19 +96,21 @@ def test_three_images_in_one_run(world, resources, compute, tmp_path):
                   for name, guest in zip(names, started)]
         run, manifest = gi_build.run_build(world, tmp_path, builds=builds)
         assert run.rc == 0, run.stdout[-4000:]
-        for guest in started:
-            assert gi_build.deprovisioned(guest) == []
+        # each build's guest served its validation VM too (the build names it): it now runs the captured image
+        running = [gi_build.runs_the_image(guest) for guest in started]
 
     assert manifest["status"] == "succeeded"
     assert [b["name"] for b in manifest["builds"]] == names
     build_ids = {b["name"]: b["build_id"] for b in manifest["builds"]}
     assert len(set(build_ids.values())) == 3
-    images = {i["name"]: i for i in _by_type(world, "Microsoft.Compute/images")}
+    assert running == [build_ids[name] for name in names]
+    assert [b["validation"]["status"] for b in manifest["builds"]] == ["passed"] * 3
+    images = {i["name"]: i for i in gi_build.by_type(world, "Microsoft.Compute/images")}
     versions = {v["id"].split("/images/")[1].split("/")[0]: v
-                for v in _by_type(world, "Microsoft.Compute/galleries/images/versions")}
+                for v in gi_build.by_type(world, "Microsoft.Compute/galleries/images/versions")}
     for name in names:
         assert images[f"img-{name}"]["tags"]["goldenimage-build-id"] == build_ids[name]
         assert versions[name]["tags"]["goldenimage-build-id"] == build_ids[name]
     for kind in gi_build.BUILD_TYPES:
-        assert _by_type(world, kind) == [], kind
-    assert [g["name"] for g in _by_type(world, "Microsoft.Resources/resourceGroups")] == [gi_build.OUTPUT_RG]
+        assert gi_build.by_type(world, kind) == [], kind
+    assert [g["name"] for g in gi_build.by_type(world, "Microsoft.Resources/resourceGroups")] == [gi_build.OUTPUT_RG]

@@ -14,10 +14,6 @@ pytestmark = [pytest.mark.guest, pytest.mark.slow]
 EXAMPLES = os.path.join(ROOT, "examples", "vars")
 
 
-def _by_type(sim, kind):
-    return [item for item in sim.admin.resources() if item["type"].lower() == kind.lower()]
-
-
 def test_plan_image_example_accepts_the_terms_and_the_definition_carries_the_plan(guest_cache, fresh_sim, resources,
                                                                                   tmp_path):
     gi_build.require_guests()
@@ -27,13 +23,13 @@ def test_plan_image_example_accepts_the_terms_and_the_definition_carries_the_pla
                                            cwd=ROOT)
     assert run.rc == 0, run.stdout[-4000:]
     assert manifest["status"] == "succeeded"
-    (agreement,) = _by_type(fresh_sim, "Microsoft.MarketplaceOrdering/offertypes")
+    (agreement,) = gi_build.by_type(fresh_sim, "Microsoft.MarketplaceOrdering/offertypes")
     assert agreement["properties"]["accepted"] is True
-    (definition,) = _by_type(fresh_sim, "Microsoft.Compute/galleries/images")
+    (definition,) = gi_build.by_type(fresh_sim, "Microsoft.Compute/galleries/images")
     assert definition["properties"]["purchasePlan"] == {"name": "cis-ubuntu2204-l1-gen2",
                                                         "publisher": "center-for-internet-security-inc",
                                                         "product": "cis-ubuntu-linux-2204-l1"}
-    (version,) = _by_type(fresh_sim, "Microsoft.Compute/galleries/images/versions")
+    (version,) = gi_build.by_type(fresh_sim, "Microsoft.Compute/galleries/images/versions")
     assert version["properties"]["provisioningState"] == "Succeeded"
     assert gi_build.leftovers(fresh_sim, ["-"]) == []
 
@@ -46,9 +42,9 @@ def test_arm64_example_makes_an_arm64_definition(guest_cache, fresh_sim, resourc
                                            vars_file=os.path.join(EXAMPLES, "ubuntu-2404-arm64.yml"), cwd=ROOT)
     assert run.rc == 0, run.stdout[-4000:]
     assert manifest["builds"][0]["base_image"]["architecture"] == "Arm64"
-    (definition,) = _by_type(fresh_sim, "Microsoft.Compute/galleries/images")
+    (definition,) = gi_build.by_type(fresh_sim, "Microsoft.Compute/galleries/images")
     assert definition["properties"]["architecture"] == "Arm64"  # inherited from the VM's disk, not x64
-    (version,) = _by_type(fresh_sim, "Microsoft.Compute/galleries/images/versions")
+    (version,) = gi_build.by_type(fresh_sim, "Microsoft.Compute/galleries/images/versions")
     assert version["properties"]["provisioningState"] == "Succeeded"
     assert gi_build.leftovers(fresh_sim, ["-"]) == []
 
@@ -61,11 +57,11 @@ def test_trusted_launch_example_makes_a_gallery_only_trusted_launch_image(guest_
             fresh_sim, tmp_path, vars_file=os.path.join(EXAMPLES, "ubuntu-2404-trusted-launch.yml"), cwd=ROOT)
     assert run.rc == 0, run.stdout[-4000:]
     assert manifest["status"] == "succeeded"
-    (definition,) = _by_type(fresh_sim, "Microsoft.Compute/galleries/images")
+    (definition,) = gi_build.by_type(fresh_sim, "Microsoft.Compute/galleries/images")
     assert {"name": "SecurityType", "value": "TrustedLaunch"} in definition["properties"]["features"]
-    (version,) = _by_type(fresh_sim, "Microsoft.Compute/galleries/images/versions")
+    (version,) = gi_build.by_type(fresh_sim, "Microsoft.Compute/galleries/images/versions")
     assert version["properties"]["provisioningState"] == "Succeeded"
-    assert _by_type(fresh_sim, "Microsoft.Compute/images") == []  # gallery only
+    assert gi_build.by_type(fresh_sim, "Microsoft.Compute/images") == []  # gallery only
     assert gi_build.leftovers(fresh_sim, ["-"]) == []
 
 
@@ -83,7 +79,7 @@ def test_cmk_example_encrypts_the_version_in_both_regions_with_their_own_sets(gu
                                            cwd=ROOT)
     assert run.rc == 0, run.stdout[-4000:]
     assert manifest["status"] == "succeeded"
-    (version,) = _by_type(fresh_sim, "Microsoft.Compute/galleries/images/versions")
+    (version,) = gi_build.by_type(fresh_sim, "Microsoft.Compute/galleries/images/versions")
     assert version["properties"]["provisioningState"] == "Succeeded"
     regions = {region["name"]: region["encryption"]["osDiskImage"]["diskEncryptionSetId"].lower()
                for region in version["properties"]["publishingProfile"]["targetRegions"]}

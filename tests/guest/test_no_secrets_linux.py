@@ -20,12 +20,6 @@ pytestmark = [pytest.mark.guest, pytest.mark.slow]
 VARS = os.path.join(ROOT, "examples", "vars", "ubuntu-2404-gen2.yml")
 
 
-@pytest.fixture
-def world(guest_cache, fresh_sim, resources, compute):
-    gi_build.require_guests()
-    return fresh_sim
-
-
 def _key_body(text):
     """The base64 body of an OpenSSH private key (what must never be printed, in whole or as a line)."""
     lines = [line for line in text.strip().splitlines() if "PRIVATE KEY" not in line]

@@ -42,10 +42,6 @@ def private_guest(sim):
             stop_guest(guest.name, workdir=guest.workdir)
 
 
-def _by_type(sim, kind):
-    return [item for item in sim.admin.resources() if item["type"].lower() == kind.lower()]
-
-
 def test_private_subnet_example_builds_over_the_private_address(guest_cache, fresh_sim, resources, network,
                                                                  tmp_path):
     gi_build.require_guests()
@@ -60,19 +56,22 @@ def test_private_subnet_example_builds_over_the_private_address(guest_cache, fre
         run, manifest = gi_build.run_build(fresh_sim, tmp_path, vars_file=VARS, cwd=ROOT)
         assert run.rc == 0, run.stdout[-4000:]
         assert manifest["status"] == "succeeded"
-        # The build really ran on the guest, over the private address: the guest was deprovisioned.
-        assert gi_build.deprovisioned(guest) == []
+        # The build and its validation really ran on the guest, over the private address: the validation VM (same
+        # subnet, the address the build VM had) booted the captured filesystem as a new user.
+        (build,) = manifest["builds"]
+        assert gi_build.runs_the_image(guest) == build["build_id"]
+        assert build["validation"]["status"] == "passed"
     # No public IP was ever created; the build reached the VM on the NIC's private address.
     created = [item["path"] for item in gi_build.writes(fresh_sim, path_pattern=r"/publicIPAddresses/")]
     assert created == []
     nic_puts = gi_build.writes(fresh_sim, path_pattern=r"/networkInterfaces/")
     assert nic_puts and all("/resourcegroups/gi-build-" in item["path"].lower() for item in nic_puts)
-    (image,) = _by_type(fresh_sim, "Microsoft.Compute/images")
+    (image,) = gi_build.by_type(fresh_sim, "Microsoft.Compute/images")
     assert image["tags"]["network"] == "private"
     # Only the outputs and the user's network are left: its VNet and subnet, nothing attached to them any more.
     assert gi_build.leftovers(fresh_sim, ["-"]) == [
-        item["id"] for item in _by_type(fresh_sim, "Microsoft.Network/virtualNetworks")]
-    (vnet,) = _by_type(fresh_sim, "Microsoft.Network/virtualNetworks")
+        item["id"] for item in gi_build.by_type(fresh_sim, "Microsoft.Network/virtualNetworks")]
+    (vnet,) = gi_build.by_type(fresh_sim, "Microsoft.Network/virtualNetworks")
     assert f"/resourceGroups/{NET_GROUP}/".lower() in vnet["id"].lower()
     assert [subnet["name"] for subnet in vnet["properties"]["subnets"]] == ["build"]
     assert not vnet["properties"]["subnets"][0]["properties"].get("ipConfigurations")

@@ -4,25 +4,14 @@ against the simulator, state asserted from its resource groups."""
 
 from __future__ import annotations
 
-import json
 
 from tests.guest import gi_build
-from tests.harness import run_playbook
 
 OUT = gi_build.OUTPUT_RG
 
 
 def plan(sim, builds, args=()):
-    playbook = f"""
-- hosts: localhost
-  gather_facts: false
-  tasks:
-    - name: plan
-      goldenimage.azure.build_plan:
-        builds: {json.dumps(builds)}
-        tags: {{team: images}}
-"""
-    return run_playbook(playbook, sim_env=sim.env, args=list(args))
+    return gi_build.run_plan(sim, builds, args, tags={"team": "images"})
 
 
 def groups(sim):

@@ -27,6 +27,8 @@ def test_admin_api_registers_lists_and_removes(fresh_sim):
     {"address": "127.77.0.5"},
     {"name": "g1", "address": "not-an-address"},
     {"name": "g1", "address": "127.77.0.5", "provision_command": "a string"},
+    {"name": "g1", "address": "127.77.0.5", "snapshot_command": "a string"},
+    {"name": "g1", "address": "127.77.0.5", "reimage_command": [1]},
 ])
 def test_admin_api_rejects_bad_guests(fresh_sim, body):
     with pytest.raises(requests.HTTPError) as info:
@@ -52,6 +54,17 @@ def test_public_ip_binds_first_free_guest_and_delete_frees_it(network, resources
         network.public_ip_addresses.begin_delete(GROUP, "pip1").result()
         assert _pool(fresh_sim.admin)["g1"]["bound_to"] is None
         assert make_pip(network, GROUP, "pip4").properties.ip_address == "127.77.0.5"
+
+
+def test_a_freed_guest_is_bound_after_the_unused_ones(network, resources, fresh_sim):
+    make_group(resources, GROUP)
+    with guest_pool(fresh_sim.admin) as register:
+        register("g1", "127.77.0.5")
+        register("g2", "127.77.0.6")
+        make_pip(network, GROUP, "build")
+        network.public_ip_addresses.begin_delete(GROUP, "build").result()
+        assert make_pip(network, GROUP, "validate").properties.ip_address == "127.77.0.6"
+        assert make_pip(network, GROUP, "next").properties.ip_address == "127.77.0.5"
 
 
 def test_tag_asks_for_a_guest_by_name(network, resources, fresh_sim):

@@ -157,3 +157,20 @@ def test_new_run_makes_the_ids():
     assert len(run["uuid"]) == 32 and run["uuid"].isalnum() and run["uuid"].lower() == run["uuid"]
     assert run["started"].endswith("Z") and run["t0"] == T0
     assert pf.new_run("", "given")["id"] == "" and pf.new_run("x", "given")["uuid"] == "given"
+
+
+def test_a_failed_validation_fails_the_build_naming_the_check_and_an_earlier_failure_keeps_its_cause():
+    failed = {"status": "failed", "failed": ["machine_id_fresh"],
+              "checks": {"machine_id_fresh": {"ok": False, "detail": "machine-id 'abc' is the build VM's"},
+                         "host_keys_new": {"ok": True, "detail": "3 new SSH host key(s)"}}}
+    out = mf.build_manifest(plan("a", "b", "c"), created={"a": {"ok": True}, "b": {"ok": True}, "c": {"ok": True}},
+                            hosts={"a": host(), "b": host(), "c": host(failure={"phase": "deprovision", "msg": "x"})},
+                            validations={"a": failed, "b": {"status": "passed", "failed": [], "checks": {}}, "c": failed},
+                            collection_dir=ROOT, manifest_path="/tmp/m.json", now=T0 + 60)
+    a, b, c = out["manifest"]["builds"]
+    assert a["status"] == "failed" and a["failed_phase"] == "validate"
+    assert a["error"] == "check machine_id_fresh (machine-id 'abc' is the build VM's) failed"
+    assert a["validation"]["failed"] == ["machine_id_fresh"]
+    assert b["status"] == "succeeded" and b["validation"]["status"] == "passed"
+    assert c["failed_phase"] == "deprovision"
+    assert [item["name"] for item in out["failures"]] == ["a", "c"]

@@ -273,7 +273,11 @@ def test_build_plan_summary(monkeypatch):
         "ubuntu: managed image rg-out/img-ubuntu (create) and gallery version rg-out/golden/ubuntu 1.0.0 to westeurope "
         "(create, new gallery, new definition) from Canonical:ubuntu-24_04-lts:server:24.04.1 on a Standard_D2s_v5 "
         "linux VM in westeurope"]
-    assert item["vm"]["image"] == BASE["image_reference"] and item["vm"]["tags"] == {"team": "images"}
+    # the build's tags: the run's and what a later run compares (base, definition hash, collection version)
+    assert item["vm"]["image"] == BASE["image_reference"] and item["vm"]["tags"] == dict(
+        {"team": "images"}, **item["output_tags"])
+    assert set(item["output_tags"]) == {"goldenimage-source-urn", "goldenimage-definition-hash",
+                                        "goldenimage-collection-version"}
     assert "admin_password" not in item and "admin_password" not in item["vm"]
     assert result["warnings"] == ["a warning"]
 

@@ -32,6 +32,7 @@ from ..marketplace import terms as marketplace_terms
 from ..disks import performance as disk_performance
 from ..disks import encryption_sets
 from ..disks import rules as disk_rules
+from ..guests import filesystems
 from ..guests.models import provision_vm
 from . import actions as vm_actions
 from . import images
@@ -100,6 +101,9 @@ def _create(req, body):
     private(vm).update(power="running", generalized=False, secrets=secrets, os_name=source.os_name,
                        os_version=source.os_version, hyper_v_generation=source.hyper_v_generation,
                        architecture=source.architecture, user_data=user_data)
+    image_filesystem = filesystems.record_of(sim.store.get(source.image_id)) if source.image_id else None
+    if image_filesystem:  # the guest is reimaged from it before provisioning
+        private(vm)[filesystems.VM_KEY] = image_filesystem
     sim.store.put(vm)
     vm_storage.apply(sim, plan, vm_id)
     life.begin(sim, vm, "create")
@@ -151,13 +155,11 @@ def _provision_guest(sim, vm):
     if not os_profile:
         return None
     full_profile = dict(os_profile, **private(vm).get("secrets", {}))
+    filesystem = (private(vm).get(filesystems.VM_KEY) or {}).get("dir")  # the image's guest filesystem, if any
     try:
-        message = provision_vm(sim, life.present(vm), full_profile)
+        return provision_vm(sim, life.present(vm), full_profile, filesystem=filesystem)
     except Exception as err:  # noqa: BLE001 - a broken guest is a failed provisioning, not a simulator crash
-        message = str(err) or repr(err)
-    if not message:
-        return None
-    return {"code": "OSProvisioningClientError", "message": message}
+        return {"code": "OSProvisioningClientError", "message": str(err) or repr(err)}
 
 
 # -- update ----------------------------------------------------------------------------------------
@@ -391,11 +393,25 @@ def put_image(req):
     }
     if request.get("extendedLocation"):
         image["extendedLocation"] = request["extendedLocation"]
+    _image_filesystem(req.sim, image)
     image["properties"]["provisioningState"] = "Creating"
     req.sim.store.put(image)
     reply_body = public(image)  # as ARM answers: Creating, whatever the operation does next
     op = images.IMAGES.start(req, "image.create", image)
     return Reply(201, reply_body, req.sim.ops.headers(req, op))
+
+
+def _image_filesystem(sim, image):
+    """The guest filesystem the image carries: its source VM's guest's, or its source snapshot's or disk's."""
+    props = image["properties"]
+    vm_id = (props.get("sourceVirtualMachine") or {}).get("id")
+    if vm_id:
+        filesystems.capture(sim, image, sim.store.get(vm_id))
+        return
+    os_disk = (props.get("storageProfile") or {}).get("osDisk") or {}
+    source_id = (os_disk.get("snapshot") or os_disk.get("managedDisk") or {}).get("id")
+    if source_id:
+        filesystems.inherit(image, sim.store.get(source_id))
 
 
 def patch_image(req):

@@ -23,6 +23,7 @@ from ...core.resource import validate_location
 from ...core.store import private, public
 from . import access, blobdata, dataplane, rules, snapshots
 from . import encryption_sets as des
+from ..guests import filesystems
 from . import performance as perf
 from .models import (DISKS, PLAIN_PROPERTIES, busy, creation_source, in_progress_error, new_disk, put_as_update,
                      register_finishers, validated_changes)
@@ -213,11 +214,25 @@ def put_snapshot(req):
         req.sim.store.touch()
         return Reply(200, public(existing))
     snapshot = snapshots.build(req, request)
+    _snapshot_filesystem(req.sim, snapshot)
     req.sim.store.put(snapshot)
     _copy_bytes(req.sim, snapshot)
     reply_body = public(snapshot)
     op = snapshots.SNAPSHOTS.start(req, "snapshot.create", snapshot)
     return Reply(202, reply_body, req.sim.ops.headers(req, op, location_url=snapshots.SNAPSHOTS.url(req)))
+
+
+def _snapshot_filesystem(sim, snapshot):
+    """A snapshot of a generalized VM's OS disk keeps the VM's guest filesystem; a copy of a snapshot (or disk) that
+    carries one keeps it too (azsim/docs/image-filesystems.md)."""
+    source = sim.store.get(snapshot["properties"]["creationData"].get("sourceResourceId") or "/none")
+    if source is None or filesystems.inherit(snapshot, source):
+        return
+    vm = sim.store.get(source.get("managedBy") or "/none")
+    os_disk_id = (((vm or {}).get("properties", {}).get("storageProfile") or {}).get("osDisk") or {}).get(
+        "managedDisk", {}).get("id") or ""
+    if vm is not None and os_disk_id.lower() == source["id"].lower():
+        filesystems.capture(sim, snapshot, vm)
 
 
 def patch_snapshot(req):

@@ -14,6 +14,7 @@ from ...core.errors import missing_property
 from ...core.resource import tags_of, validate_location
 from ...core.store import private, public
 from ..disks import encryption_sets
+from ..guests import filesystems
 from . import images, replication, versions
 from .images import security_type
 from .models import (
@@ -186,6 +187,11 @@ def put_version(req):
     }
     if source.guest:
         private(body).update(source.guest)
+    source_body = sim.store.get(source.id) if source.kind != "vhd" else None
+    if source.kind == "virtualMachine":  # a generalized VM's guest is snapshotted (docs/image-filesystems.md)
+        filesystems.capture(sim, body, source_body)
+    elif source_body is not None:  # a managed image, version, snapshot or disk passes its filesystem on
+        filesystems.inherit(body, source_body)
     if customer_key:
         private(body)["customer_key_luns"] = [disk["lun"] for disk in source.data_disks]
     return _begin_version(req, body, True, replication.regions_of(profile), "gallery_image_version.create")

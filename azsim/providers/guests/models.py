@@ -5,13 +5,14 @@
   binding, so a restarted guest can re-register); ``GET`` lists the pool; ``DELETE /_azsim/guests/{name}``
   removes one (a public IP bound to it keeps the address, where nothing listens any more).
 - A public IP binds the first free guest at create time (tag ``azsim-guest: <name>`` asks for one by
-  name); deleting the IP, or its resource group, frees it.
+  name); deleting the IP, or its resource group, frees it and puts it at the back of the line.
 - Without a public IP (a private build), a VM whose primary NIC's primary IP configuration got the private address
   of a free registered guest binds that guest to the IP configuration: the NIC's ``privateIPAddress`` is the address
   the guest listens on, so whoever connects to the private address reaches it (docs/network-images.md, "Private
   addresses"). Deleting the NIC, or its group, frees it.
 - :func:`provision_vm` runs the bound guest's ``provision_command`` the way Azure's provisioning agent
-  applies osProfile. The VM provider calls it when a VM create finishes.
+  applies osProfile. The VM provider calls it when a VM create finishes; a VM created from an image that carries a
+  filesystem (``filesystems.py``) first has its guest reimaged from it (``reimage_command``).
 
 The pool is ``sim.extensions["guests"]``; a simulator reset empties it, so that a guest registered for one test
 is never bound in the next (register guests after the reset that starts a test).
@@ -28,6 +29,15 @@ from ...core.store import private
 
 GUEST_TAG = "azsim-guest"
 PROVISION_TIMEOUT_S = 120
+REIMAGE_TIMEOUT_S = 180
+# provision_command's exit status for "the image says it is already provisioned: the agent skipped provisioning"
+PROVISIONING_SKIPPED_RC = 75  # EX_TEMPFAIL: distinct from ordinary failures
+# What Azure answers when the agent never reports provisioning done (docs/image-filesystems.md).
+TIMED_OUT_MESSAGE = ("OS Provisioning for VM '{vm}' did not finish in the allotted time. The VM may still finish "
+                     "provisioning successfully. Please check provisioning state later. Also, make sure the image has "
+                     "been properly prepared (generalized).")
+# provision_command reads osProfile on stdin; snapshot_command gets DEST appended, reimage_command "--from DEST".
+COMMAND_KEYS = ("provision_command", "snapshot_command", "reimage_command")
 STDERR_TAIL = 2000
 PIP_TYPE = "microsoft.network/publicipaddresses"
 VM_TYPE = "microsoft.compute/virtualmachines"
@@ -63,9 +73,14 @@ class GuestPool:
         for other in self.guests.values():
             if other["name"] != name and other["address"] == address:
                 raise ArmError(409, "GuestAddressInUse", f"Address {address} already belongs to guest '{other['name']}'.")
-        command = spec.get("provision_command")
-        if command is not None and (not isinstance(command, list) or not all(isinstance(arg, str) for arg in command)):
-            raise ArmError(400, "InvalidGuest", f"Guest '{name}': 'provision_command' must be a list of strings.")
+        commands = {}
+        for key in COMMAND_KEYS:
+            command = spec.get(key)
+            if command is not None and (not isinstance(command, list)
+                                        or not all(isinstance(arg, str) for arg in command)):
+                raise ArmError(400, "InvalidGuest", f"Guest '{name}': '{key}' must be a list of strings.")
+            if command is not None or key == "provision_command":
+                commands[key] = command
         ports = spec.get("ports") or {"ssh": 22}
         if not isinstance(ports, dict) or not all(isinstance(port, int) and not isinstance(port, bool)
                                                   for port in ports.values()):
@@ -79,7 +94,7 @@ class GuestPool:
             "address": address,
             "ports": dict(ports),
             "os": os_type,
-            "provision_command": command,
+            **commands,
             "bound_to": previous.get("bound_to"),
             "vm": previous.get("vm"),
         }
@@ -127,15 +142,20 @@ class GuestPool:
         """Deletion hook: a public IP going away frees its guest; a VM going away stops being served."""
         kind = body.get("type", "").lower()
         rid = body.get("id", "").lower()
+        freed = []
         for entry in self.guests.values():
             if kind == PIP_TYPE and (entry["bound_to"] or "").lower() == rid:
-                entry["bound_to"] = None
-                entry["vm"] = None
+                freed.append(entry)
             elif kind == VM_TYPE and (entry["vm"] or "").lower() == rid:
                 entry["vm"] = None
             elif kind == NIC_TYPE and (entry["bound_to"] or "").lower().startswith(rid + "/ipconfigurations/"):
-                entry["bound_to"] = None  # a private binding goes with its NIC
-                entry["vm"] = None
+                freed.append(entry)  # a private binding goes with its NIC
+        for entry in freed:
+            entry["bound_to"] = None
+            entry["vm"] = None
+            # to the back of the line: a guest that never served a VM is bound first, so a used one (a build's,
+            # whose files tests read afterwards) is reused only when no other is free
+            self.guests[entry["name"]] = self.guests.pop(entry["name"])
 
     def bind_private(self, config_id, address):
         """The free guest listening on ``address`` bound to IP configuration ``config_id`` (a NIC without a public
@@ -198,11 +218,14 @@ def provision_payload(vm_body, os_profile, guest):
     return payload
 
 
-def provision_vm(sim, vm_body, os_profile_with_secrets):
+def provision_vm(sim, vm_body, os_profile_with_secrets, filesystem=None):
     """Run the bound guest's provision_command for a VM that finished creating.
 
-    Returns None on success or when there is nothing to provision (no bound guest, no command), else an
-    error message with the tail of the command's stderr (the VM create then ends OSProvisioningClientError).
+    ``filesystem``: the directory of the image's filesystem (docs/image-filesystems.md); a guest with a
+    ``reimage_command`` is first restarted from it. Returns None on success or when there is nothing to provision
+    (no bound guest, no command), else an error ``{"code", "message"}``: ``OSProvisioningTimedOut`` when the
+    guest's agent skipped provisioning (exit status 75: the image was not deprovisioned), else
+    ``OSProvisioningClientError`` with the tail of the command's stderr.
     """
     guest = guest_for_vm(sim, vm_body)
     if guest is None:
@@ -211,22 +234,38 @@ def provision_vm(sim, vm_body, os_profile_with_secrets):
     sim.store.touch()
     if not guest.get("provision_command"):
         return None
-    payload = json.dumps(provision_payload(vm_body, os_profile_with_secrets, guest))
-    command = guest["provision_command"]
+    vm_name = vm_body.get("name")
+    if filesystem and guest.get("reimage_command"):
+        failed = _run(guest, "reimage", list(guest["reimage_command"]) + ["--from", filesystem], None,
+                      REIMAGE_TIMEOUT_S, vm_name)
+        if failed:
+            return {"code": "OSProvisioningClientError", "message": failed[1]}
+    payload = json.dumps(provision_payload(vm_body, os_profile_with_secrets, guest)).encode("utf-8")
+    failed = _run(guest, "provisioning", guest["provision_command"], payload, PROVISION_TIMEOUT_S, vm_name)
+    if not failed:
+        return None
+    returncode, message = failed
+    if returncode == PROVISIONING_SKIPPED_RC:
+        return {"code": "OSProvisioningTimedOut",
+                "message": f"{TIMED_OUT_MESSAGE.format(vm=vm_name)} (azsim: {message})"}
+    return {"code": "OSProvisioningClientError", "message": message}
+
+
+def _run(guest, what, command, stdin, timeout, vm_name):
+    """Run one guest command; None when it succeeded, else (exit status or None, message)."""
     try:
         # Blocks the simulator while it runs: provisioning is part of the create that is finishing.
-        done = subprocess.run(command, input=payload.encode("utf-8"), capture_output=True,
-                              timeout=PROVISION_TIMEOUT_S, check=False)
+        done = subprocess.run(command, input=stdin, capture_output=True, timeout=timeout, check=False)
     except subprocess.TimeoutExpired:
-        return (f"OS provisioning for VM '{vm_body.get('name')}' did not finish: guest '{guest['name']}' provisioning "
-                f"command timed out after {PROVISION_TIMEOUT_S} seconds.")
+        return None, (f"OS provisioning for VM '{vm_name}' did not finish: guest '{guest['name']}' {what} command "
+                      f"timed out after {timeout} seconds.")
     except OSError as err:
-        return f"OS provisioning for VM '{vm_body.get('name')}' failed: guest '{guest['name']}' provisioning command: {err}."
+        return None, f"OS provisioning for VM '{vm_name}' failed: guest '{guest['name']}' {what} command: {err}."
     if done.returncode == 0:
         return None
     tail = done.stderr.decode("utf-8", "replace").strip()[-STDERR_TAIL:]
-    return (f"OS provisioning for VM '{vm_body.get('name')}' failed: guest '{guest['name']}' provisioning command exited "
-            f"with code {done.returncode}: {tail}")
+    return done.returncode, (f"OS provisioning for VM '{vm_name}' failed: guest '{guest['name']}' {what} command "
+                             f"exited with code {done.returncode}: {tail}")
 
 
 def bind_public_ip(sim, pip_body):

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from . import filesystems
 from .models import GuestPool, pool
 
 
@@ -19,6 +20,7 @@ def remove_guest(req):
 
 
 def register(sim):
+    filesystems.register(sim)  # images carrying their guest's filesystem
     guests = GuestPool(sim)
     sim.extensions["guests"] = guests
     sim.deletion_hooks.append(guests.on_deleted)
