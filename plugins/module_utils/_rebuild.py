@@ -117,7 +117,7 @@ def _good(resource):
 
 
 def newest_good_output(compute, build):
-    """{"kind", "id", "name", "version", "tags"} of the build's newest good output, or (None, why not)."""
+    """({"kind", "id", "name", "version", "tags"}, "") of the build's newest good output, or (None, why not)."""
     gallery = build.get("gallery") or {}
     if gallery:
         rg, name, image = gallery["resource_group"], gallery["name"], gallery["image"]

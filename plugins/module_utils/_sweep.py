@@ -96,10 +96,13 @@ def sweep(resources, build_dir, now=None, wait_timeout=1800, check_mode=False):
     expired, kept, undecided = classify(list_groups(resources), now)
     # A directory is shared by every group of its build id: keep it while any of them is kept or in doubt.
     in_use = {entry["build_id"] for entry in kept + undecided}
+
+    def directory_of(entry):
+        return build_directory(build_dir, entry["build_id"]) if entry["build_id"] not in in_use else None
+
     deleted, failures = [], []
     if check_mode:
-        deleted = [dict(entry, build_dir=build_directory(build_dir, entry["build_id"])
-                        if entry["build_id"] not in in_use else None) for entry in expired]
+        deleted = [dict(entry, build_dir=directory_of(entry)) for entry in expired]
         return {"changed": bool(deleted), "deleted": deleted, "kept": kept, "undecided": undecided, "failures": failures}
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, min(MAX_CONCURRENT, len(expired)))) as pool:
         futures = [(entry, pool.submit(_delete, resources, entry, wait_timeout)) for entry in expired]
@@ -109,7 +112,7 @@ def sweep(resources, build_dir, now=None, wait_timeout=1800, check_mode=False):
             except AzureError as err:
                 failures.append(dict(entry, msg=err.message))
                 continue
-            directory = build_directory(build_dir, entry["build_id"]) if entry["build_id"] not in in_use else None
+            directory = directory_of(entry)
             if directory:
                 try:
                     shutil.rmtree(directory)
