@@ -18,8 +18,10 @@ from ansible_collections.goldenimage.azure.plugins.module_utils._azure_client im
 from ansible_collections.goldenimage.azure.plugins.modules.build_hosts import argument_spec
 from ansible_collections.goldenimage.azure.plugins.modules.build_vm import argument_spec as build_vm_spec
 from ansible_collections.goldenimage.azure.plugins.plugin_utils import _build_hosts
-from ansible_collections.goldenimage.azure.plugins.plugin_utils._in_process import SDK_LOADED  # imports the SDK once
+from ansible_collections.goldenimage.azure.plugins.plugin_utils._in_process import NETWORK_MODULE, SDK_LOADED, preload
 from ansible_collections.goldenimage.azure.plugins.plugin_utils._progress_relay import progress_label, relay
+
+NETWORK_LOADED = preload(NETWORK_MODULE)  # the SDK is imported once, in the strategy's process (see _in_process)
 
 
 class ActionModule(ActionBase):
@@ -35,7 +37,7 @@ class ActionModule(ActionBase):
         spec.update(argument_spec())
         validation, args = self.validate_argument_spec(argument_spec=spec)
         del validation
-        if not SDK_LOADED:
+        if not (SDK_LOADED and NETWORK_LOADED):
             raise AnsibleActionFail("goldenimage.azure.build_hosts needs azure-identity, azure-mgmt-compute, "
                                     "azure-mgmt-network and azure-mgmt-resource in the controller's Python "
                                     "(pip install -r requirements.txt of the collection).")

@@ -5,7 +5,9 @@
 
 from __future__ import annotations
 
-from ansible_collections.goldenimage.azure.plugins.plugin_utils._in_process import InProcessModule
+from ansible_collections.goldenimage.azure.plugins.plugin_utils._in_process import NETWORK_MODULE, InProcessModule, preload
+
+preload(NETWORK_MODULE)  # it creates networks: loaded once, in the strategy's process (see _in_process)
 
 
 class ActionModule(InProcessModule):

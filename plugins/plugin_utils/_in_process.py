@@ -10,6 +10,8 @@ runs the module's own ``main()`` in the worker, with the same argument encoding,
 and the same result decoding as a subprocess would use: only the process boundary goes. Importing this file
 (the linear and free strategies load each task's action class in the main process) imports the SDK once, so
 every forked worker starts with it loaded. ansible.netcommon runs network modules in the worker the same way.
+azure-mgmt-network (a fifth of a second to import, as much again at exit) is loaded only by the action plugins
+of the modules that create networks (``preload``): a run that creates nothing never pays for it.
 
 Anything else runs the module as usual: another connection, become, async, a task ``environment``, another
 interpreter, ansible-core without the hooks relied on here, ``ANSIBLE_KEEP_REMOTE_FILES`` (the payload is wanted on
@@ -41,20 +43,22 @@ except ImportError:  # older cores run the module in its own process
 
 PROFILE = "legacy"  # what ansible-core uses for a Python module without metadata
 SWITCH = "GOLDENIMAGE_AZURE_IN_PROCESS"
-SDK_MODULES = ("azure.identity", "azure.mgmt.compute", "azure.mgmt.network", "azure.mgmt.resource.resources")
+SDK_MODULES = ("azure.identity", "azure.mgmt.compute", "azure.mgmt.resource.resources")
+NETWORK_MODULE = "azure.mgmt.network"
 
 
-def _preload_sdk():
-    """Import the SDK now (in the strategy's process), so that no worker pays for it again. Best effort."""
+def preload(*names):
+    """Import SDK packages now (in the strategy's process), so that no worker pays for them again. Best effort:
+    False when one is missing (the module then runs in its own interpreter, which names what is missing)."""
     try:
-        for name in SDK_MODULES:
+        for name in names:
             importlib.import_module(name)
     except Exception:  # pylint: disable=broad-except  # no SDK here: modules run in their own interpreter
         return False
     return True
 
 
-SDK_LOADED = _preload_sdk()
+SDK_LOADED = preload(*SDK_MODULES)
 
 
 def _switched_on():

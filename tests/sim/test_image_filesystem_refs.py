@@ -65,3 +65,17 @@ def test_snapshot_reaches_the_new_vm_and_goes_with_the_last_user(compute, networ
     assert os.path.isdir(taken[0])  # the new VM still refers to it
     resources.resource_groups.begin_delete("rg-new").result()
     assert not os.path.exists(taken[0])
+
+    # a disk copied from that snapshot keeps it, and so does an image made from the disk
+    snapshot_id = compute.snapshots.get("rg-build", "os-snap").id
+    disk = compute.disks.begin_create_or_update("rg-build", "os-copy", {
+        "location": LOCATION, "sku": {"name": "Premium_LRS"},
+        "properties": {"creationData": {"createOption": "Copy", "sourceResourceId": snapshot_id}},
+    }).result()
+    from_disk = compute.images.begin_create_or_update("rg-build", "img-disk", {
+        "location": LOCATION, "properties": {"hyperVGeneration": "V2", "storageProfile": {"osDisk": {
+            "osType": "Linux", "osState": "Generalized", "managedDisk": {"id": disk.id}}}},
+    }).result()
+    again = build_vm_network(network, resources, "rg-again")
+    _vm_from_image(compute, "rg-again", "again", again["nic"].id, from_disk.id)
+    assert reimages.read_text().split()[-2:] == ["--from", snapshots.read_text().split()[1]]

@@ -40,6 +40,7 @@ def put_disk(req):
     disk["properties"]["provisioningState"] = "Updating"
     req.sim.store.put(disk)
     _copy_bytes(req.sim, disk)
+    _disk_filesystem(req.sim, disk)
     reply_body = public(disk)
     op = DISKS.start(req, "disk.create", disk)
     if not op.done:
@@ -150,6 +151,16 @@ def _copy_bytes(sim, target):
     source = sim.store.get(source_id) if source_id else None
     if source is not None:
         sim.extensions["disk_blobs"].copy(source, target)
+
+
+def _disk_filesystem(sim, disk):
+    """A disk copied from a snapshot or disk, or made from a gallery version, keeps the guest filesystem its source
+    carries (azsim/docs/image-filesystems.md): a version or snapshot made from the disk then has it too."""
+    creation = disk["properties"].get("creationData") or {}
+    source_id = (creation.get("sourceResourceId") or (creation.get("galleryImageReference") or {}).get("id")
+                 or (creation.get("imageReference") or {}).get("id"))
+    if source_id:
+        filesystems.inherit(disk, sim.store.get(source_id))
 
 
 def _begin_access(req, kind, grant):

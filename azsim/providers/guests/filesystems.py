@@ -4,7 +4,8 @@
   ``sourceVirtualMachine``, a gallery version from ``source.virtualMachineId``) runs ``snapshot_command + [DIR]``;
   DIR, under :func:`root`, is recorded in the resource's private data as ``filesystem`` (never in the public body).
 - A gallery version made from a managed image, another version, a snapshot or a disk that has one inherits it
-  (the same DIR); so does the VM created from such an image (``image_filesystem``, read when it is provisioned).
+  (the same DIR), as do a disk or snapshot copied from one; so does the VM created from such an image
+  (``image_filesystem``, read when it is provisioned).
 - A DIR is deleted when the last resource that records it is deleted; a simulator reset deletes them all.
 """
 
@@ -14,15 +15,14 @@ import atexit
 import hashlib
 import os
 import shutil
-import subprocess
 import tempfile
 import uuid
 
 from ...core.errors import ArmError
 from ...core.store import private
+from .models import run_command
 
 SNAPSHOT_TIMEOUT_S = 180
-STDERR_TAIL = 2000
 KEY = "filesystem"          # on images, gallery versions, snapshots, disks
 VM_KEY = "image_filesystem"  # on a VM created from such an image
 
@@ -106,22 +106,13 @@ def capture(sim, body, vm):
         return None
     digest = hashlib.sha256(body["id"].lower().encode()).hexdigest()[:16]
     path = os.path.join(filesystems(sim).root(), f"{digest}-{uuid.uuid4().hex[:8]}")
-    command = list(guest["snapshot_command"]) + [path]
-    try:
-        # Blocks the simulator while it copies, as provisioning does (a few MB for a chroot guest).
-        done = subprocess.run(command, capture_output=True, timeout=SNAPSHOT_TIMEOUT_S, check=False)
-    except subprocess.TimeoutExpired:
+    # A few MB for a chroot guest: the copy blocks the simulator, as provisioning does.
+    status, detail = run_command(list(guest["snapshot_command"]) + [path], timeout=SNAPSHOT_TIMEOUT_S)
+    if status != 0 or not os.path.isdir(path):
         shutil.rmtree(path, ignore_errors=True)
-        raise ArmError(409, "GuestSnapshotFailed", f"azsim: the snapshot of guest '{guest['name']}' "
-                       f"(VM '{vm['name']}') timed out after {SNAPSHOT_TIMEOUT_S} seconds (SNAPSHOT_TIMEOUT_S).") from None
-    except OSError as err:
-        raise ArmError(409, "GuestSnapshotFailed", f"azsim: the snapshot command of guest '{guest['name']}' could not "
-                       f"run: {err}.") from None
-    if done.returncode != 0 or not os.path.isdir(path):
-        shutil.rmtree(path, ignore_errors=True)
-        tail = done.stderr.decode("utf-8", "replace").strip()[-STDERR_TAIL:]
-        raise ArmError(409, "GuestSnapshotFailed", f"azsim: the snapshot command of guest '{guest['name']}' exited "
-                       f"with code {done.returncode}: {tail}")
+        reason = f"exited with code {status}: {detail}" if status is not None else f"{detail} (SNAPSHOT_TIMEOUT_S)"
+        raise ArmError(409, "GuestSnapshotFailed", f"azsim: the snapshot command of guest '{guest['name']}' "
+                       f"(VM '{vm['name']}') {reason}")
     record = {"dir": path, "guest": guest["name"], "vm": vm["id"]}
     private(body)[KEY] = record
     return record

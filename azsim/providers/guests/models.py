@@ -251,21 +251,27 @@ def provision_vm(sim, vm_body, os_profile_with_secrets, filesystem=None):
     return {"code": "OSProvisioningClientError", "message": message}
 
 
-def _run(guest, what, command, stdin, timeout, vm_name):
-    """Run one guest command; None when it succeeded, else (exit status or None, message)."""
+def run_command(command, stdin=None, timeout=None):
+    """Run one guest command (blocking the simulator: it is part of the operation that is finishing):
+    (exit status, stderr tail), or (None, why) when it timed out or could not start."""
     try:
-        # Blocks the simulator while it runs: provisioning is part of the create that is finishing.
         done = subprocess.run(command, input=stdin, capture_output=True, timeout=timeout, check=False)
     except subprocess.TimeoutExpired:
-        return None, (f"OS provisioning for VM '{vm_name}' did not finish: guest '{guest['name']}' {what} command "
-                      f"timed out after {timeout} seconds.")
+        return None, f"timed out after {timeout} seconds"
     except OSError as err:
-        return None, f"OS provisioning for VM '{vm_name}' failed: guest '{guest['name']}' {what} command: {err}."
-    if done.returncode == 0:
+        return None, f"could not run: {err}"
+    return done.returncode, done.stderr.decode("utf-8", "replace").strip()[-STDERR_TAIL:]
+
+
+def _run(guest, what, command, stdin, timeout, vm_name):
+    """Run one provisioning command; None when it succeeded, else (exit status or None, message)."""
+    status, detail = run_command(command, stdin, timeout)
+    if status == 0:
         return None
-    tail = done.stderr.decode("utf-8", "replace").strip()[-STDERR_TAIL:]
-    return done.returncode, (f"OS provisioning for VM '{vm_name}' failed: guest '{guest['name']}' {what} command "
-                             f"exited with code {done.returncode}: {tail}")
+    if status is None:
+        return None, f"OS provisioning for VM '{vm_name}' did not finish: guest '{guest['name']}' {what} command {detail}."
+    return status, (f"OS provisioning for VM '{vm_name}' failed: guest '{guest['name']}' {what} command "
+                    f"exited with code {status}: {detail}")
 
 
 def bind_public_ip(sim, pip_body):
