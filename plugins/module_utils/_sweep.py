@@ -16,10 +16,9 @@ delete on doubt. Plain values and an SDK client in, a result dict out; no Ansibl
 from __future__ import annotations
 
 import concurrent.futures
-import os
-import shutil
 
 from ansible_collections.goldenimage.azure.plugins.module_utils import _lease
+from ansible_collections.goldenimage.azure.plugins.module_utils._build_dir import build_directory, remove_build_directory
 from ansible_collections.goldenimage.azure.plugins.module_utils._arm_names import (
     TAG_BUILD_ID,
     TAG_LEASE_EXPIRES,
@@ -64,20 +63,6 @@ def classify(groups, now):
     return expired, kept, undecided
 
 
-def build_directory(build_dir, build_id):
-    """``<build_dir>/<build_id>`` when it is a real directory right inside ``build_dir``; else None.
-
-    ``build_id`` was checked (no '/', no '..'); a symlink is never followed, whatever it points to."""
-    if not build_dir:
-        return None
-    path = os.path.join(build_dir, build_id)
-    if os.path.islink(path) or not os.path.isdir(path):
-        return None
-    if os.path.dirname(os.path.realpath(path)) != os.path.realpath(build_dir):
-        return None
-    return path
-
-
 def _delete(resources, entry, wait_timeout):
     """True when this call deleted the group; False when it was gone already (another sweep, its own run)."""
     changed, _facts = delete_group(resources, entry["resource_group"], entry["build_id"], wait=True,
@@ -115,7 +100,7 @@ def sweep(resources, build_dir, now=None, wait_timeout=1800, check_mode=False):
             directory = directory_of(entry)
             if directory:
                 try:
-                    shutil.rmtree(directory)
+                    remove_build_directory(build_dir, entry["build_id"])
                 except OSError as err:
                     failures.append(dict(entry, msg=f"the group is deleted, but its build directory is not: {err}"))
                     continue

@@ -330,6 +330,15 @@ options:
     type: int
     default: 28800
     version_added: 1.1.0
+  build_dir:
+    description:
+      - With O(state=absent) and O(scope=group), the controller directory that holds one directory per build id (the
+        builder role's C(builder_build_dir)). C(<build_dir>/<build_id>), which holds the build's private SSH key, is
+        removed in the same task, after the group's deletion and also when the deletion failed, so the key never
+        outlives the cleanup. Never through a symlink, never outside O(build_dir).
+      - Unset, no directory is touched.
+    type: path
+    version_added: 1.1.0
 notes:
   - Names follow O(vm_name); the resource group's tags mark it as temporary, so the builder role's cleanup and any
     later O(state=absent) run can remove it safely, on success and on failure alike.
@@ -401,12 +410,13 @@ EXAMPLES = r"""
     run_id: "{{ run_id }}"
   register: cmk_build
 
-- name: Delete the build environment
+- name: Delete the build environment and the build's directory (its SSH key)
   goldenimage.azure.build_vm:
     state: absent
     build_id: ubuntu-2404-20261126t0100
     run_id: "{{ run_id }}"
     resource_group: "{{ build.resource_group }}"
+    build_dir: "{{ lookup('ansible.builtin.env', 'HOME') }}/.cache/goldenimage/builds"
 """
 
 RETURN = r"""
@@ -619,6 +629,13 @@ deleted_ids:
   type: list
   elements: str
   sample: [/subscriptions/00000000-0000-4000-8000-000000000001/resourceGroups/rg-images/providers/Microsoft.Compute/images/img-ubuntu]
+build_dir_removed:
+  description:
+    - With O(scope=group) and O(build_dir), the build directory removed (in check mode, to remove); null when there
+      was none.
+  returned: state=absent and scope=group
+  type: str
+  sample: /home/me/.cache/goldenimage/builds/b1
 already_absent:
   description: With O(scope=group), the group did not exist when the task started.
   returned: state=absent and scope=group
@@ -639,6 +656,7 @@ retries:
 
 from ansible_collections.goldenimage.azure.plugins.module_utils._azure_client import AzureError
 from ansible_collections.goldenimage.azure.plugins.module_utils._azure_module import AzureModule
+from ansible_collections.goldenimage.azure.plugins.module_utils._build_dir import remove_build_directory_of
 from ansible_collections.goldenimage.azure.plugins.module_utils._build_vm import (
     check_build_id,
     check_ids,
@@ -709,6 +727,7 @@ def argument_spec():
         wait=dict(type="bool", default=True),
         wait_timeout=dict(type="int", default=1800),
         lease_seconds=dict(type="int", default=28800),
+        build_dir=dict(type="path"),
     )
 
 
@@ -754,8 +773,15 @@ def main():
                                        module.check_mode, build_id=build_id, run_id=p["run_id"],
                                        resources=session.resources())
         else:
-            changed, facts = delete_group(session.resources(), resource_group, build_id, p["wait"],
-                                          p["wait_timeout"], module.check_mode, run_id=p["run_id"])
+            try:
+                changed, facts = delete_group(session.resources(), resource_group, build_id, p["wait"],
+                                              p["wait_timeout"], module.check_mode, run_id=p["run_id"])
+            finally:  # the build's private key never outlives its cleanup, not even a failed deletion
+                removed = remove_build_directory_of(p["build_dir"], build_id, module.check_mode)
+                result["build_dir_removed"] = removed["path"]
+            if removed["msg"]:
+                module.fail_json(msg=removed["msg"], **dict(result, **facts))
+            changed = changed or bool(removed["path"])
     except AzureError as err:
         module.fail_azure(err, **result)
     result.update(facts)
