@@ -64,6 +64,8 @@ def test_build_golden_image_end_to_end(world, resources, tmp_path):
     assert groups == [gi_build.OUTPUT_RG]
     for kind in gi_build.BUILD_TYPES:
         assert gi_build.by_type(world, kind) == [], kind
+    # the VMs went with their temporary groups: the job deleted no VM on its own (one Azure wait fewer per build)
+    assert [item for item in gi_build.writes(world, 0, r"/virtualMachines/[^/]+$") if item["method"] == "DELETE"] == []
 
     # the manifest is complete
     assert manifest["build_definition"]["git_commit"]
