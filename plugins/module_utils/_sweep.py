@@ -18,7 +18,7 @@ from __future__ import annotations
 import concurrent.futures
 
 from ansible_collections.goldenimage.azure.plugins.module_utils import _lease
-from ansible_collections.goldenimage.azure.plugins.module_utils._build_dir import build_directory, remove_build_directory
+from ansible_collections.goldenimage.azure.plugins.module_utils._build_dir import remove_build_directory
 from ansible_collections.goldenimage.azure.plugins.module_utils._arm_names import (
     TAG_BUILD_ID,
     TAG_LEASE_EXPIRES,
@@ -82,12 +82,13 @@ def sweep(resources, build_dir, now=None, wait_timeout=1800, check_mode=False):
     # A directory is shared by every group of its build id: keep it while any of them is kept or in doubt.
     in_use = {entry["build_id"] for entry in kept + undecided}
 
-    def directory_of(entry):
-        return build_directory(build_dir, entry["build_id"]) if entry["build_id"] not in in_use else None
+    def remove_directory_of(entry):
+        """The directory removed (in check mode, to remove), or None; OSError when it cannot be removed."""
+        return remove_build_directory(build_dir, entry["build_id"], check_mode) if entry["build_id"] not in in_use else None
 
     deleted, failures = [], []
     if check_mode:
-        deleted = [dict(entry, build_dir=directory_of(entry)) for entry in expired]
+        deleted = [dict(entry, build_dir=remove_directory_of(entry)) for entry in expired]
         return {"changed": bool(deleted), "deleted": deleted, "kept": kept, "undecided": undecided, "failures": failures}
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, min(MAX_CONCURRENT, len(expired)))) as pool:
         futures = [(entry, pool.submit(_delete, resources, entry, wait_timeout)) for entry in expired]
@@ -97,13 +98,11 @@ def sweep(resources, build_dir, now=None, wait_timeout=1800, check_mode=False):
             except AzureError as err:
                 failures.append(dict(entry, msg=err.message))
                 continue
-            directory = directory_of(entry)
-            if directory:
-                try:
-                    remove_build_directory(build_dir, entry["build_id"])
-                except OSError as err:
-                    failures.append(dict(entry, msg=f"the group is deleted, but its build directory is not: {err}"))
-                    continue
+            try:
+                directory = remove_directory_of(entry)
+            except OSError as err:
+                failures.append(dict(entry, msg=f"the group is deleted, but its build directory is not: {err}"))
+                continue
             if group_deleted or directory:
                 deleted.append(dict(entry, build_dir=directory))
     return {"changed": bool(deleted), "deleted": deleted, "kept": kept, "undecided": undecided, "failures": failures}
